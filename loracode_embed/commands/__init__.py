@@ -1,0 +1,1 @@
+"""Subcommands of the ``loracode`` command line, one module each."""
