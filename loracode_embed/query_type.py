@@ -3,7 +3,7 @@
 A small logistic-regression classifier over hand-crafted lexical features: symbol densities (brackets,
 semicolons, operators, dots, quotes), multi-character operators, keywords of many programming languages,
 identifier styles (camelCase, snake_case), line structure and indentation, and the share of English
-function words. Pure Python and the standard library only; costs tens of microseconds per query. The
+function words. Pure Python and the standard library only; well under a millisecond per query. The
 weights live in ``query_type_weights.json`` next to this module (plain JSON, loaded lazily once) and are
 produced by ``trainers/query_type/train_query_type.py``; accuracy and latency are in
 ``docs/query-type.md``.
@@ -50,6 +50,7 @@ WEIGHTS_FORMAT = "loracode-embed/query-type-logreg/1"
 # the cost per query bounded for whole files pasted as queries.
 MAX_CHARS = 1000
 
+_NON_SPACE_RE = re.compile(r"\S")
 _WORD_RE = re.compile(r"[A-Za-z_$@][A-Za-z0-9_]*")
 _SNAKE_RE = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]")
 _DIGIT_IN_WORD_RE = re.compile(r"[A-Za-z_][0-9]")
@@ -181,10 +182,17 @@ def _check_text(text: object, name: str = "text") -> str:
     return text
 
 
+def _window(text: str) -> str:
+    """The first ``MAX_CHARS`` characters after any leading whitespace, stripped ("" if blank)."""
+    m = _NON_SPACE_RE.search(text)
+    return "" if m is None else text[m.start() : m.start() + MAX_CHARS].strip()
+
+
 def extract_features(text: str) -> list[float]:
     """Return the lexical feature vector of ``text`` (one float per name in :data:`FEATURE_NAMES`).
 
-    Only the first ``MAX_CHARS`` characters are used. The empty string gives all zeros.
+    Only the first ``MAX_CHARS`` characters after leading whitespace are used. The empty string gives
+    all zeros.
 
     Example:
         >>> feats = dict(zip(FEATURE_NAMES, extract_features("int x = foo(y);")))
@@ -192,7 +200,7 @@ def extract_features(text: str) -> list[float]:
         (True, 1.0, 1.0)
     """
     _check_text(text)
-    s = text[:MAX_CHARS].strip()
+    s = _window(text)
     n = len(s)
     if n == 0:
         return [0.0] * len(FEATURE_NAMES)
@@ -364,7 +372,7 @@ def code_probability(text: str) -> float:
         TypeError: if ``text`` is not a ``str``.
     """
     _check_text(text)
-    if not text.strip():
+    if _NON_SPACE_RE.search(text) is None:
         return 0.0
     return _model().probability(extract_features(text))
 
@@ -382,7 +390,7 @@ def is_code(text: str) -> bool:
         TypeError: if ``text`` is not a ``str``.
     """
     _check_text(text)
-    if not text.strip():
+    if _NON_SPACE_RE.search(text) is None:
         return False
     return code_probability(text) >= _model().threshold
 

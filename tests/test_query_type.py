@@ -108,6 +108,10 @@ def test_very_long_input_is_truncated_and_classified() -> None:
     big = "public int f(int x) { return x + 1; }\n" * 50_000  # ~2 MB
     assert classify_query(big) == "code2code"
     assert extract_features(big) == extract_features(big[: query_type.MAX_CHARS])
+    # Leading whitespace does not eat the window.
+    padded = " " * 5000 + "\n" * 100 + "def f(x):\n    return x * 2\n"
+    assert extract_features(padded) == extract_features("def f(x):\n    return x * 2")
+    assert classify_query(padded) == "code2code"
 
 
 def test_feature_vector_shape_and_empty() -> None:
