@@ -6,10 +6,10 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
+from loracode_embed.inputs import check_texts
 from loracode_embed.language_guess import guess_language
 from loracode_embed.languages import canonical_language
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -17,17 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 logger = logging.getLogger(__name__)
 
 Task = Literal["auto", "text2code", "code2code"]
-
-
-def _check_texts(texts: object, argument: str) -> list[str]:
-    """Return ``texts`` as a list, or raise a ``TypeError`` naming the argument and the bad item."""
-    if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
-        raise TypeError(f"{argument} must be a list of strings, got {type(texts).__name__}: {texts!r:.80}")
-    items = list(texts)
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            raise TypeError(f"{argument}[{index}] must be a string, got {type(item).__name__}: {item!r:.80}")
-    return items
 
 
 class LoRACodeEmbeddings(BaseModel, Embeddings):
@@ -118,7 +107,7 @@ class LoRACodeEmbeddings(BaseModel, Embeddings):
             >>> LoRACodeEmbeddings(language="go").embed_documents([])
             []
         """
-        items = _check_texts(texts, "texts")
+        items = check_texts(texts, "texts")
         if not items:
             return []
         languages: str | list[str | None] | None = self.language

