@@ -1,0 +1,25 @@
+# Two entry points for a new user (see README.md):
+#   make test   builds .venv from the package registries and runs every test suite, offline
+#   make demo   runs the main job on the embedded defaults (no server, no network)
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: install test demo lint
+
+$(BIN)/loracode: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/loracode
+
+install: $(BIN)/loracode
+
+test: install
+	$(BIN)/ruff check loracode_embed tests trainers
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/loracode embed --task text2code --language python "read a yaml file into a dict" | cut -c1-120
