@@ -50,7 +50,9 @@ def build_base(shape: str, out: Path) -> Path:
         max_position_embeddings=spec["positions"],
     )
     if spec["kind"] == "roberta":
-        model = RobertaModel(RobertaConfig(**common, type_vocab_size=10, pad_token_id=1), add_pooling_layer=False)
+        model = RobertaModel(
+            RobertaConfig(**common, type_vocab_size=10, pad_token_id=1), add_pooling_layer=False
+        )
     else:
         model = BertModel(BertConfig(**common), add_pooling_layer=False)
     model.save_pretrained(str(out), safe_serialization=True)
@@ -66,7 +68,9 @@ def build_adapters(base_dir: Path, out: Path) -> dict[str, Path]:
     from transformers import AutoModel
 
     adapters = {}
-    names = ["text2code", "code2code"] + [f"text2code-{lang}" for lang in ("python", "go", "java", "javascript", "php")]
+    names = ["text2code", "code2code"] + [
+        f"text2code-{lang}" for lang in ("python", "go", "java", "javascript", "php")
+    ]
     for seed, name in enumerate(names[:N_ADAPTERS]):
         torch.manual_seed(100 + seed)
         peft_model = get_peft_model(
@@ -119,19 +123,29 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
 
     def record(path: str, texts: list[str], seq: int, seconds: float, extra: dict | None = None) -> None:
         per_s = len(texts) / seconds
-        row = {"shape": shape, "path": path, "seq_tokens": seq, "items_per_s": round(per_s, 1),
-               "tflops": round(per_s * seq * flops_per_token(shape, seq) / 1e12, 2), **(extra or {})}
+        row = {
+            "shape": shape,
+            "path": path,
+            "seq_tokens": seq,
+            "items_per_s": round(per_s, 1),
+            "tflops": round(per_s * seq * flops_per_token(shape, seq) / 1e12, 2),
+            **(extra or {}),
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    for dtype_name in (["float32", "float16"] if args.device.startswith("cuda") else ["float32"]):
+    for dtype_name in ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]:
         st = SentenceTransformer(str(base_dir), device=args.device)
         st.max_seq_length = args.chunk_tokens
         st.to(getattr(torch, dtype_name))
-        for label, texts, seq in (("chunks", chunks, args.chunk_tokens), ("queries", queries, args.query_tokens)):
-            seconds = timed(lambda t=texts: st.encode(t, batch_size=args.batch_size), args.repeats, args.device)
+        for label, texts, seq in (
+            ("chunks", chunks, args.chunk_tokens),
+            ("queries", queries, args.query_tokens),
+        ):
+            seconds = timed(
+                lambda t=texts, m=st: m.encode(t, batch_size=args.batch_size), args.repeats, args.device
+            )
             record(f"sentence-transformers {dtype_name} {label}", texts, seq, seconds)
-        del st
 
     if args.device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
@@ -139,8 +153,12 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
     model._st.max_seq_length = args.chunk_tokens
     names = sorted(adapters)
     one = lambda: model.encode_code(chunks, adapter="text2code-python", batch_size=args.batch_size)  # noqa: E731
-    record("LoRACodeModel default dtype, 1 adapter, chunks", chunks, args.chunk_tokens,
-           timed(one, args.repeats, args.device))
+    record(
+        "LoRACodeModel default dtype, 1 adapter, chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(one, args.repeats, args.device),
+    )
     mixed_names = [names[i % len(names)] for i in range(len(chunks))]
 
     def mixed():
@@ -151,16 +169,24 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
             out[idx] = model.encode_code([chunks[i] for i in idx], adapter=name, batch_size=args.batch_size)
         return out
 
-    record("LoRACodeModel default dtype, 7 adapters mixed, chunks", chunks, args.chunk_tokens,
-           timed(mixed, args.repeats, args.device))
+    record(
+        "LoRACodeModel default dtype, 7 adapters mixed, chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(mixed, args.repeats, args.device),
+    )
     if args.device.startswith("cuda"):
         peak_gb = torch.cuda.max_memory_allocated() / 2**30
     merged_dir = model.export("text2code-python", work / f"{shape}-merged", merge=True)
     merged = SentenceTransformer(str(merged_dir), device=args.device)
     merged.max_seq_length = args.chunk_tokens
     merged.to(model.dtype)
-    record("merged single adapter (sentence-transformers, same dtype), chunks", chunks, args.chunk_tokens,
-           timed(lambda: merged.encode(chunks, batch_size=args.batch_size), args.repeats, args.device))
+    record(
+        "merged single adapter (sentence-transformers, same dtype), chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(lambda: merged.encode(chunks, batch_size=args.batch_size), args.repeats, args.device),
+    )
     if peak_gb is not None:
         rows[-1]["lora_model_peak_allocated_gib"] = round(peak_gb, 3)
     return rows
@@ -177,9 +203,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    info = {"device": args.device, "torch": torch.__version__, "python": platform.python_version(),
-            "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor(),
-            "args": {k: str(v) for k, v in vars(args).items()}}
+    info = {
+        "device": args.device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         rows = [row for shape in args.shapes for row in run_shape(shape, args, Path(tmp))]
     result = {"info": info, "rows": rows}
