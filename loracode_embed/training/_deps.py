@@ -1,0 +1,21 @@
+"""Import the ``train`` extra's packages lazily, with an error that says how to install them."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from loracode_embed.training.config import TRAIN_EXTRA_HINT
+
+
+def require(module: str) -> Any:
+    """Import ``module`` or raise ImportError naming the extra to install.
+
+    Example:
+        >>> require("json").__name__
+        'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"Training needs the {module.split('.')[0]!r} package: {TRAIN_EXTRA_HINT}") from exc
