@@ -145,30 +145,29 @@ def test_config_errors_name_the_setting(tmp_path):
         TrainConfig.from_dict({"save_steps": 150, "eval_steps": 100})
 
 
-def test_recipes_load_and_use_paper_ranks():
+def test_recipes_load_and_cover_every_backbone_and_kind():
     configs = {
         p.stem: TrainConfig.from_yaml(p) for p in sorted((ROOT / "trainers" / "configs").glob("*.yaml"))
     }
-    assert {
-        "minilm-text2code",
-        "minilm-text2code-python",
-        "minilm-code2code",
-        "unixcoder-text2code",
-        "codebert-text2code",
-        "graphcodebert-text2code",
-    } <= set(configs)
-    assert configs["unixcoder-text2code"].lora_r == 16
-    assert configs["codebert-text2code"].lora_r == 32
-    assert configs["graphcodebert-text2code"].lora_r == 64
-    assert configs["minilm-code2code"].task == "code2code"
+    for backbone in ("minilm", "unixcoder", "codebert", "graphcodebert"):
+        assert configs[f"{backbone}-text2code"].task == "text2code"
+        assert configs[f"{backbone}-code2code"].task == "code2code"
+    assert configs["minilm-text2code-python"].languages == ["python"]
+    assert configs["minilm-text2code"].base == "sentence-transformers/all-MiniLM-L6-v2"
+    for backbone in ("unixcoder", "codebert", "graphcodebert"):  # r=64 on query/value: ~1.9% of 125M
+        assert configs[f"{backbone}-text2code"].lora_r == 64
+        assert configs[f"{backbone}-text2code"].with_overrides(["lora_r=16"]).lora_r == 16
     for stem, config in configs.items():
         assert stem.endswith(config.name), (stem, config.name)
 
 
 def test_docs_list_every_setting():
+    from loracode_embed.training.config import reference_markdown
+
     doc = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
-    missing = [name for name, *_ in field_docs() if f"`{name}`" not in doc]
+    missing = [name for name, *_ in field_docs() if f"| `{name}` |" not in doc]
     assert not missing, f"docs/training.md does not document {missing}"
+    assert reference_markdown() in doc, "regenerate the table: python -m loracode_embed.training.config"
 
 
 # ---------------------------------------------------------------------------- sampler
@@ -306,6 +305,21 @@ def test_nan_loss_stops_with_a_clear_message(tmp_path, data):
     with pytest.raises(NonFiniteLossError, match=r"Training loss is nan at step 1; stopping"):
         run_training(run)
     assert not (run.output_dir / "adapter").exists()
+
+
+def test_bf16_base_keeps_lora_weights_fp32(tmp_path, data):
+    import torch
+
+    from loracode_embed.training.runner import load_model
+
+    model, _, targets = load_model(
+        _config(tmp_path, data, base_dtype="bf16", precision="bf16"), "cpu", "bf16"
+    )
+    frozen = {p.dtype for p in model.parameters() if not p.requires_grad}
+    trainable = {p.dtype for p in model.parameters() if p.requires_grad}
+    assert frozen == {torch.bfloat16} and trainable == {torch.float32} and targets == ["query", "value"]
+    with pytest.raises(ValueError, match="base_dtype: bf16 needs precision: bf16"):
+        _config(tmp_path, data, base_dtype="bf16", precision="fp32").validate()
 
 
 def test_missing_data_and_bad_targets_fail_before_training(tmp_path, data):

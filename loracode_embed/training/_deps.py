@@ -19,3 +19,16 @@ def require(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(f"Training needs the {module.split('.')[0]!r} package: {TRAIN_EXTRA_HINT}") from exc
+
+
+def require_st(submodule: str) -> Any:
+    """A sentence-transformers submodule at its v6 home (``sentence_transformer.<name>``) or its v3-5 one.
+
+    Example:
+        >>> require_st("losses").MultipleNegativesRankingLoss.__name__
+        'MultipleNegativesRankingLoss'
+    """
+    try:
+        return importlib.import_module(f"sentence_transformers.sentence_transformer.{submodule}")
+    except ImportError:
+        return require(f"sentence_transformers.{submodule}")

@@ -40,6 +40,7 @@ TARGET_MODULES: dict[str, list[str]] = {
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 DEVICES = ("auto", "cpu", "cuda")
+BASE_DTYPES = ("auto", "bf16", "fp32")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 
 
@@ -238,13 +239,22 @@ class TrainConfig:
             "`auto` (bf16 on a GPU that has it, else fp32), `bf16`, `fp16` or `fp32` (mixed precision; weights stay fp32)."
         ),
     )
+    base_dtype: str = field(
+        default="auto",
+        metadata=_help(
+            "Storage of the frozen base weights: `auto` (bf16 when training in bf16 on a GPU, else fp32), "
+            "`bf16` or `fp32`. LoRA weights and optimizer state are always fp32."
+        ),
+    )
     attn_implementation: str = field(
         default="sdpa",
         metadata=_help("Attention kernel passed to transformers (`sdpa`, `eager`, `flash_attention_2`)."),
     )
     gradient_checkpointing: bool = field(
         default=False,
-        metadata=_help("Recompute activations in the backward pass: less memory, about 30% slower."),
+        metadata=_help(
+            "Recompute activations in the backward pass: less memory, one more forward pass of time."
+        ),
     )
     torch_compile: bool = field(default=False, metadata=_help("Compile the model with torch.compile."))
     dataloader_num_workers: int = field(default=0, metadata=_help("Worker processes for tokenisation."))
@@ -337,9 +347,18 @@ class TrainConfig:
             raise ValueError("set epochs > 0 or max_steps > 0")
         if self.length_group_factor < 1:
             raise ValueError(f"length_group_factor={self.length_group_factor!r} must be >= 1")
-        for key, allowed in (("precision", PRECISIONS), ("device", DEVICES), ("lr_scheduler", SCHEDULERS)):
+        for key, allowed in (
+            ("precision", PRECISIONS),
+            ("device", DEVICES),
+            ("lr_scheduler", SCHEDULERS),
+            ("base_dtype", BASE_DTYPES),
+        ):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key}={getattr(self, key)!r}: expected one of {', '.join(allowed)}")
+        if self.base_dtype == "bf16" and self.precision not in ("bf16", "auto"):
+            raise ValueError(
+                f"base_dtype: bf16 needs precision: bf16 (bf16 autocast), not {self.precision!r}"
+            )
         if self.save_steps and self.load_best_model_at_end and self.save_steps % self.eval_steps:
             raise ValueError(
                 f"save_steps={self.save_steps} must be a multiple of eval_steps={self.eval_steps} "
@@ -370,6 +389,14 @@ def field_docs() -> list[tuple[str, str, str, str]]:
             )
         )
     return rows
+
+
+def reference_markdown() -> str:
+    """The settings table of ``docs/training.md`` (regenerate: ``python -m loracode_embed.training.config``)."""
+    lines = ["| setting | type | default | meaning |", "|---|---|---|---|"]
+    for name, type_name, default, help_text in field_docs():
+        lines.append(f"| `{name}` | {type_name} | `{default}` | {help_text.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -433,3 +460,7 @@ def _coerce(key: str, value: Any, tp: Any, source: str) -> Any:
             raise TypeError(f"{source}: {key} must be a string, got {value!r}")
         return str(value)
     return value  # pragma: no cover
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from loracode_embed.training._deps import require
+from loracode_embed.training._deps import require_st
 
 EVALUATOR_NAME = "dev"
 
@@ -38,7 +38,7 @@ def retrieval_sets(
 
 def build_evaluator(pairs: Sequence[dict[str, str]], batch_size: int = 64) -> Any:
     """An ``InformationRetrievalEvaluator`` named ``dev`` (metrics ``dev_cosine_mrr@10``, ...)."""
-    evaluation = require("sentence_transformers").evaluation
+    evaluation = require_st("evaluation")
     queries, corpus, relevant = retrieval_sets(pairs)
     return evaluation.InformationRetrievalEvaluator(
         queries=queries,

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from loracode_embed.training._deps import require
+from loracode_embed.training._deps import require, require_st
 
 
 class NonFiniteLossError(RuntimeError):
@@ -72,7 +72,7 @@ def build_loss(
     model: Any, scale: float, mini_batch_size: int, gather_across_devices: bool
 ) -> torch.nn.Module:
     """The guarded (cached) MNRL for ``model``; see the module docstring."""
-    losses = require("sentence_transformers").losses
+    losses = require_st("losses")
 
     class GuardedMNRL(_GuardMixin, losses.MultipleNegativesRankingLoss):
         """MultipleNegativesRankingLoss that stops on a non-finite loss and records its candidate count."""

@@ -112,8 +112,14 @@ def _data_files(config: TrainConfig) -> tuple[list[Path], list[Path]]:
     return train_files, eval_files
 
 
-def load_model(config: TrainConfig, device: str) -> tuple[Any, Path, list[str]]:
-    """The SentenceTransformer with a fresh LoRA adapter, its base path and the LoRA target modules."""
+def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tuple[Any, Path, list[str]]:
+    """The SentenceTransformer with a fresh LoRA adapter, its base path and the LoRA target modules.
+
+    The frozen base is stored in bf16 when ``base_dtype`` says so (or ``auto`` with bf16 training on a
+    GPU): its matmuls run in bf16 under autocast either way, and bf16 storage halves weight traffic.
+    The LoRA weights are always fp32, so the optimizer never updates bf16 numbers.
+    """
+    torch = require("torch")
     st = require("sentence_transformers")
     peft = require("peft")
     transformers = require("transformers")
@@ -123,10 +129,21 @@ def load_model(config: TrainConfig, device: str) -> tuple[Any, Path, list[str]]:
     check_no_code(base_path, trust_remote_code=False)
     weights_file(base_path)  # safetensors only: refuses pickle-only directories
     transformers.set_seed(config.seed)
+    bf16_base = config.base_dtype == "bf16" or (
+        config.base_dtype == "auto" and device == "cuda" and precision == "bf16"
+    )
+    if bf16_base and precision != "bf16":
+        raise ValueError(f"base_dtype: bf16 needs bf16 training (precision resolved to {precision!r})")
+    dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
     model = st.SentenceTransformer(
         str(base_path),
         device=device,
-        model_kwargs={"use_safetensors": True, "attn_implementation": config.attn_implementation},
+        model_kwargs={
+            "use_safetensors": True,
+            "attn_implementation": config.attn_implementation,
+            # a float16 copy of the base (as carried to GPU machines) must not train in float16
+            dtype_key: torch.bfloat16 if bf16_base else torch.float32,
+        },
     )
     if not isinstance(model[len(model) - 1], models.Normalize):
         model.append(models.Normalize())
@@ -146,6 +163,9 @@ def load_model(config: TrainConfig, device: str) -> tuple[Any, Path, list[str]]:
         raise ValueError(
             f"target_modules={targets} do not fit {model_type} model {base_path}: {exc}"
         ) from exc
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.float()
     return model, base_path, targets
 
 
@@ -175,7 +195,7 @@ def build_trainer(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Trainin
         if eval_files
         else []
     )
-    model, base_path, targets = load_model(config, device)
+    model, base_path, targets = load_model(config, device, precision)
     loss = build_loss(model, config.scale, config.mini_batch_size, config.gather_across_devices)
     evaluator = build_evaluator(eval_pairs, batch_size=config.batch_size) if eval_pairs else None
 
