@@ -380,3 +380,44 @@ def test_torchrun_two_processes_gather_negatives(tmp_path, data):
     # each anchor was scored against both devices' positives: 4 local + 4 gathered
     assert [r["candidates_per_anchor"] for r in record["ranks"]] == [8, 8]
     assert (tmp_path / "ddp" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+# ---------------------------------------------------------------------------- GPU (off by default: -m gpu)
+
+
+def _cuda_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@pytest.mark.gpu
+def test_one_gpu_bf16_run(tmp_path, data):
+    if _cuda_count() < 1:
+        pytest.skip("needs a CUDA device")
+    from loracode_embed.training import train
+
+    adapter_dir = train(
+        _config(tmp_path, data, device="auto", max_steps=4, eval_files=[os.fspath(data["valid"])])
+    )
+    record = json.loads((adapter_dir.parent / "training.json").read_text())
+    assert record["device"] == "cuda" and record["precision"] == "bf16" and record["steps"] == 4
+    assert max(float(np.abs(v).max()) for k, v in _adapter_tensors(adapter_dir).items() if "lora_B" in k) > 0
+
+
+@pytest.mark.gpu
+def test_torchrun_two_gpus_nccl(tmp_path, data):
+    if _cuda_count() < 2:
+        pytest.skip("needs two CUDA devices")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.fspath(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "loracode_embed.cli", "train", "--name", "text2code-python", "--base", os.fspath(TINY_BASE),
+         "--train-files", os.fspath(data["train"]), "--output-dir", os.fspath(tmp_path / "ddp"),
+         "--batch-size", "4", "--max-steps", "2", "--lora-r", "4", "--max-seq-length", "64"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    record = json.loads((tmp_path / "ddp" / "training.json").read_text())
+    assert record["world_size"] == 2 and record["precision"] == "bf16"
+    assert [r["candidates_per_anchor"] for r in record["ranks"]] == [8, 8]
