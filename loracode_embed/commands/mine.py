@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "mine",
         help="mine (doc comment, function) pairs from source trees into jsonl.gz shards",
-        description="Each SOURCE directory is one package (split unit). Needs pip install 'loracode-embed[mine]'.",
+        description="Each SOURCE directory is one package (split unit). "
+        "Needs pip install 'loracode-embed[mine]'.",
     )
     p.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="package source directories")
     p.add_argument("--out", type=Path, required=True, help="output directory for shards and stats.json")

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def dedup_pairs(pairs: list[dict], near_threshold: float | None = 0.8) -> tuple[list[dict], dict[str, int]]:
-    """Exact (``code_sha``) then near-duplicate removal; the first pair in (package, path, line) order wins."""
+    """Exact (``code_sha``) then near-duplicate removal; first in (package, path, line) order wins."""
     ordered = sorted(pairs, key=lambda p: (p["package"], p["path"], p["line"]))
     seen: set[str] = set()
     exact: list[dict] = []
@@ -42,7 +42,7 @@ def dedup_pairs(pairs: list[dict], near_threshold: float | None = 0.8) -> tuple[
         counts["near_duplicates"] = 0
         return exact, counts
     keep = near_duplicate_mask([p["code"] for p in exact], threshold=near_threshold)
-    kept = [p for p, k in zip(exact, keep) if k]
+    kept = [p for p, k in zip(exact, keep, strict=True) if k]
     counts["near_duplicates"] = len(exact) - len(kept)
     counts["kept"] = len(kept)
     return kept, counts

@@ -3,7 +3,7 @@
 Example:
     >>> code_sha("def f(x):\\n    return x") == code_sha("def f(x): return   x")
     True
-    >>> keep = near_duplicate_mask(["a(b, c); d(e)", "a(b,  c);\nd(e)", "x = y + z"])
+    >>> keep = near_duplicate_mask(["a(b, c); d(e)", "a(b,  c);  d(e)", "x = y + z"])
     >>> keep
     [True, False, True]
 """

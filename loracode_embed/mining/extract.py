@@ -199,10 +199,12 @@ def parse(source: bytes, language: str, timeout_s: float | None = 5.0):
     try:
         tree = parser.parse(read, progress_callback=progress)
     except ValueError as exc:
+        parser.reset()  # a cancelled parse would otherwise be resumed by the next parse() call
         if expired[0]:
             raise ParseTimeout(f"parse exceeded {timeout_s}s") from exc
         raise
     if tree is None:
+        parser.reset()
         raise ParseTimeout(f"parse exceeded {timeout_s}s")
     return tree
 

@@ -3,7 +3,7 @@
 Example:
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "m.py"
-    >>> _ = f.write_text('def f(a):\\n    \"\"\"Return the value of a.\"\"\"\\n    b = a\\n    c = b\\n    return c\\n')
+    >>> _ = f.write_text("def f(a):\\n    'Return the value of a.'\\n    b = a\\n    c = b\\n    return c\\n")
     >>> result = mine_file(FileTask(str(f), "m.py", "python", "pkg", "1.0"))
     >>> [p["query"] for p in result.pairs]
     ['Return the value of a.']
@@ -80,7 +80,7 @@ def language_for_file(path: str) -> str | None:
 
 
 def mine_file(task: FileTask, timeout_s: float = 5.0) -> FileResult:
-    """Mine one file; every failure becomes ``file_reason`` ("binary", "invalid_utf8", "parse_timeout", ...)."""
+    """Mine one file; a failure becomes ``file_reason`` ("binary", "invalid_utf8", "parse_timeout", ...)."""
     result = FileResult(task.path, task.language)
     try:
         hit = holdout_path_hit(task.path)
