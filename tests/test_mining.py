@@ -268,3 +268,22 @@ def test_bad_language_and_source_type():
         extract_functions(b"x", "cobol")
     with pytest.raises(TypeError, match="source must be bytes"):
         extract_functions("def f(): pass", "python")
+
+
+def test_anonymise_renames_and_strips_comments():
+    from loracode_embed.mining.anonymise import anonymise
+
+    py = anonymise(
+        'def area(width, height):\n    """Doc."""\n    # product\n    size = width * height\n'
+        "    return size.real",
+        "python",
+    )
+    assert py == "def func(arg_0, arg_1):\n    arg_2 = arg_0 * arg_1\n    return arg_2.real"
+    java = anonymise(
+        "public int add(int a, int b) {\n  /* x */ int c = a + b;\n  return Math.max(c, this.d);\n}", "java"
+    )
+    assert "func(int arg_0, int arg_1)" in java and "Math.max(arg_2, this.d)" in java and "/*" not in java
+    go = anonymise("func Add(a, b int) int {\n\t// sum\n\tc := a + b\n\treturn c\n}", "go")
+    assert go.startswith("func func(arg_0, arg_1 int) int") and "sum" not in go
+    php = anonymise("public function add($a, $b) {\n  $c = $a + $b; // x\n  return $this->c($c);\n}", "php")
+    assert "$arg_2 = $arg_0 + $arg_1;" in php and "$this->c($arg_2)" in php

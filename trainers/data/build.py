@@ -78,6 +78,7 @@ def unpack(cache: Path, staging: Path) -> tuple[list[tuple[Path, str, str, str, 
             return None
         dest = staging / "deb" / f["Package"]
         if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)
         if f["Package"].startswith("openjdk-"):
             zips = list(dest.rglob("src.zip"))
