@@ -7,8 +7,8 @@ the original function among all test functions from the anonymised one, so ident
 solves it.
 
 Example:
-    >>> print(anonymise("def area(width, height):\\n    # product\\n    size = width * height\\n    return size",
-    ...                 "python"))
+    >>> src = "def area(width, height):\\n    # product\\n    size = width * height\\n    return size"
+    >>> print(anonymise(src, "python"))
     def func(arg_0, arg_1):
         arg_2 = arg_0 * arg_1
         return arg_2
