@@ -287,3 +287,5 @@ def test_anonymise_renames_and_strips_comments():
     assert go.startswith("func func(arg_0, arg_1 int) int") and "sum" not in go
     php = anonymise("public function add($a, $b) {\n  $c = $a + $b; // x\n  return $this->c($c);\n}", "php")
     assert "$arg_2 = $arg_0 + $arg_1;" in php and "$this->c($arg_2)" in php
+    ctor = anonymise("protected ConsoleWriter(Object lock) {\n\tsuper(lock);\n}", "java")
+    assert ctor == "protected func(Object arg_0) {\n\tsuper(arg_0);\n}"

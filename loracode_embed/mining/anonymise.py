@@ -149,11 +149,17 @@ def anonymise(code: str, language: str, *, timeout_s: float = 5.0) -> str:
     if not isinstance(code, str):
         raise TypeError(f"code must be str, got {type(code).__name__}")
     source = code.encode("utf-8")
-    if language == "php" and not code.lstrip().startswith("<?php"):
-        prefix = b"<?php\n"
-    else:
-        prefix = b""
-    tree = parse(prefix + source, language, timeout_s)
+    # methods parse properly only inside a class: wrap them (the wrapper is cut off again below)
+    prefix, suffix = b"", b""
+    if language in ("java", "csharp"):
+        prefix, suffix = b"class A_ {\n", b"\n}"
+    elif language == "php" and not code.lstrip().startswith("<?php"):
+        prefix, suffix = (
+            (b"<?php\nclass A_ {\n", b"\n}")
+            if not code.lstrip().startswith("function")
+            else (b"<?php\n", b"")
+        )
+    tree = parse(prefix + source + suffix, language, timeout_s)
     root = tree.root_node
     off = len(prefix)
     edits: list[tuple[int, int, str]] = []
@@ -191,14 +197,14 @@ def anonymise(code: str, language: str, *, timeout_s: float = 5.0) -> str:
                 and first.named_children[0].type == "string"
             ):
                 edits.append((first.start_byte, first.end_byte, ""))
-    data = bytearray(prefix + source)
+    data = bytearray(prefix + source + suffix)
     last = len(data) + 1
     for start, end, new in sorted(set(edits), key=lambda e: (-e[0], -e[1])):
-        if end > last:
-            continue  # nested in an edit already applied (an identifier inside a removed comment)
+        if end > last or start == end:
+            continue  # nested in an edit already applied, or a zero-width (MISSING) node
         data[start:end] = new.encode("utf-8")
         last = start
-    text = data[off:].decode("utf-8", "replace")
+    text = data[off : len(data) - len(suffix)].decode("utf-8", "replace")
     lines = [line.rstrip() for line in text.split("\n")]
     out = [line for line in lines if line.strip()]
     return re.sub(r"\n{2,}", "\n", "\n".join(out)).strip("\n")

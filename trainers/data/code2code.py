@@ -71,12 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         recs, failed, unchanged = [], 0, 0
         for i, (j, c) in enumerate(zip(java, cs, strict=True)):
             try:
-                anon = anonymise("class A { " + j + " }", "java")
-                anon = (
-                    anon[len("class A { ") :].rsplit("}", 1)[0].strip()
-                    if anon.startswith("class A {")
-                    else anon
-                )
+                anon = anonymise(j, "java")
             except (ParseTimeout, ValueError):
                 failed += 1
                 continue
