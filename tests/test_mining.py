@@ -8,8 +8,7 @@ import random
 import string
 
 import pytest
-
-pytest.importorskip("tree_sitter_python", reason="needs pip install 'loracode-embed[mine]'")
+import tree_sitter_python  # noqa: F401  (the [mine] extra: installed by the test command)
 
 from loracode_embed.mining import extract as extract_mod  # noqa: E402
 from loracode_embed.mining.corpus import build_corpus, dedup_pairs  # noqa: E402

@@ -13,9 +13,11 @@ Steps, top to bottom (:func:`train` runs them all):
    accepts) and ``<output_dir>/training.json`` (provenance: config, data sha256s, steps, metrics, git
    commit, versions, devices).
 
-Example:
-    >>> from loracode_embed.training import TrainConfig, train   # doctest: +SKIP
-    >>> adapter_dir = train(TrainConfig.from_yaml("trainers/configs/minilm-text2code-python.yaml"))  # doctest: +SKIP
+Example (a real training run: minutes on a GPU, so not run as a doctest; tests/test_training.py
+runs the same entry point on the tiny model)::
+
+    from loracode_embed.training import TrainConfig, train
+    adapter_dir = train(TrainConfig.from_yaml("trainers/configs/minilm-text2code-python.yaml"))
 """
 
 from __future__ import annotations
