@@ -24,6 +24,7 @@ from loracode_embed import __version__
 CORE_COMMANDS: tuple[str, ...] = (
     "loracode_embed.commands.embed",
     "loracode_embed.commands.adapters",
+    "loracode_embed.commands.eval",
 )
 PLUGIN_GROUP = "loracode_embed.commands"
 

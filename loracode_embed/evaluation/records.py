@@ -133,7 +133,7 @@ class EvalSet:
                 if (c.language == language if isinstance(c, Pair) else bare_lang == language)
             ]
         return EvalSet(
-            name=f"{self.name}[{language}]",
+            name=self.name if len(pairs) == len(self.pairs) else f"{self.name}[{language}]",
             pairs=pairs,
             corpus=corpus,
             task=self.task,

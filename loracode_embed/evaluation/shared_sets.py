@@ -19,7 +19,7 @@ How each set is turned into a retrieval task:
   name** (the identifier before the signature's ``(``): Go docstrings start with the function's own
   name (Go doc convention: 119 of 152 Go queries), which would let the query match the code by name
   alone. In the other languages the first token is mostly an ordinary word ("Returns") and is kept;
-  the rule drops it from 3 Python, 2 Java, 7 JavaScript, 7 PHP and 0 Ruby queries.
+  the rule drops it from 3 Python, 2 Java, 2 JavaScript, 7 PHP and 0 Ruby queries.
 * **Java -> C#** (:func:`load_java_cs`): query = Java method (line i of ``.java``), gold = the C# method
   on line i of ``.cs``, candidates = all C# lines of the split (test: 1,000 lines, 995 distinct texts).
   Task ``code2code``. ``direction="cs-java"`` swaps the roles.
