@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CODE_SAMPLES, SHARED_DATA
 
 from loracode_embed.evaluation import corpus as corpus_mod
 from loracode_embed.evaluation import shared_sets as ss
@@ -25,7 +26,7 @@ from loracode_embed.evaluation.presets import SHARED_PRESETS, load_preset
 from loracode_embed.evaluation.records import EvalSet, Pair
 from loracode_embed.evaluation.runner import combine, evaluate
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 JSON_KEYS = {"mrr", "ndcg@10", "recall@1", "recall@5", "recall@10", "n_queries", "n_candidates", "adapters"}
 
 
@@ -410,3 +411,43 @@ def test_cli_eval_preset_with_limit(monkeypatch, capsys):
     assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_queries"] == 38 and out["n_candidates"] == 38 and out["set"] == "csn-cloze-ruby"
+
+
+# --------------------------------------------------------------------------- the core model (tiny fixture)
+
+
+def test_runner_with_core_model_matches_direct_computation(tiny_model):
+    codes = [c for c in CODE_SAMPLES if c]
+    langs = ["python", "go", "java", "javascript", "python"]
+    queries = [
+        "add two numbers",
+        "add ints in go",
+        "java add method",
+        "arrow function add",
+        "load a yaml file",
+    ]
+    pairs = [
+        Pair(q, c, lang, "t", str(i))
+        for i, (q, c, lang) in enumerate(zip(queries, codes, langs, strict=True))
+    ]
+    s = EvalSet("tiny", pairs, [Pair("", "x = 1", "python", "t", "extra")], "text2code")
+    r = evaluate(tiny_model, s, adapter="auto", batch_size=2)
+    assert r["adapters"] == {
+        "go": "text2code",
+        "java": "text2code",
+        "javascript": "text2code",
+        "python": "text2code-python",
+    }
+    # Independent computation: encode directly, rank each gold with argsort.
+    cands = codes + ["x = 1"]
+    cand_langs = langs + ["python"]
+    cv = tiny_model.encode_code(cands, languages=cand_langs, task="text2code")
+    rr = []
+    for i, p in enumerate(pairs):
+        qv = tiny_model.encode_query([p.query], language=p.language, task="text2code")[0]
+        order = np.argsort(-(cv @ qv), kind="stable")
+        rr.append(1.0 / (int(np.where(order == i)[0][0]) + 1))
+    assert r["n_candidates"] == 6
+    assert r["mrr"] == pytest.approx(float(np.mean(rr)), abs=1e-6)
+    base = evaluate(tiny_model, s, adapter="base")
+    assert set(base["adapters"].values()) == {"base"}
