@@ -305,21 +305,27 @@ def test_corpus_errors(tmp_path, monkeypatch):
         list(corpus_mod.iter_corpus(tmp_path, "train"))
 
 
-def test_code2code_anon_preset(tmp_path):
+def test_code2code_anon_presets(tmp_path):
     rows = [
-        {
-            "query": f"def a{i}(v): return v * {i}",
-            "code": f"def g{i}(x): return x * {i}",
-            "language": "python",
-        }
-        for i in range(3)
-    ]
-    (tmp_path / "code2code-anon").mkdir()
-    (tmp_path / "code2code-anon" / "python.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        {"id": str(i), "query": f"def func(arg_0): return arg_0.{w}()", "code": f"def g(x): return x.{w}()",
+         "language": "python", "package": "p", "path": "m.py", "line": i}
+        for i, w in enumerate(["alpha", "bravo", "charlie"])
+    ]  # fmt: skip
+    _write_shard(tmp_path / "code2code" / "advtest-python-test.jsonl.gz", rows)
     (s,) = load_preset("code2code-anon-python", corpus_dir=tmp_path)
     assert s.task == "code2code" and len(s.pairs) == 3
     r = evaluate(HashingModel(), s)
-    assert r["n_candidates"] == 3 and r["recall@1"] == 1.0  # the numbers in each pair match only its gold
+    assert (
+        r["n_candidates"] == 3 and r["recall@1"] == 1.0
+    )  # each query shares its method name with its gold only
+    jcs = [{"id": "jcs-test-0", "query": "public void func(int arg_0) {}", "code": "public void F(int x) {}",
+            "query_language": "java", "code_language": "csharp"}]  # fmt: skip
+    _write_shard(tmp_path / "code2code" / "advtest-java-csharp-test.jsonl.gz", jcs)
+    (s,) = load_preset("code2code-anon-java-csharp", data_dir=DATA, corpus_dir=tmp_path)
+    assert len(s.pairs) == 1 and s.pairs[0].query_lang == "java" and s.pairs[0].language == "csharp"
+    assert len(s.candidate_codes()) == 996  # 995 distinct C# test lines + the fixture's own gold
+    with pytest.raises(FileNotFoundError, match="advtest-go-test"):
+        load_preset("code2code-anon-go", corpus_dir=tmp_path)
 
 
 # --------------------------------------------------------------------------- pairs files and the CLI

@@ -32,7 +32,8 @@ def read_pairs_jsonl(
         default_language: Language for lines that have none (otherwise ``language`` is required).
         require_query: ``False`` for a ``--corpus`` file, whose lines need only ``code`` and ``language``.
 
-    Each line's ``language`` (and optional ``query_language``) is canonicalised with
+    ``code_language`` is accepted for ``language``. Each line's ``language`` (and optional
+    ``query_language``) is canonicalised with
     :func:`loracode_embed.languages.canonical_language`. A missing ``id`` becomes ``<file stem>-<line>``.
 
     Raises:
@@ -64,7 +65,7 @@ def read_pairs_jsonl(
                     raise ValueError(
                         f"{path}: line {n}: field {key!r} must be a string, got {type(rec[key]).__name__}"
                     )
-            language = rec.get("language", default_language)
+            language = rec.get("language", rec.get("code_language", default_language))
             if language is None:
                 raise ValueError(f"{path}: line {n} has no 'language' field (or pass --language)")
             if not isinstance(language, str):

@@ -21,9 +21,13 @@ Presets on the mined corpus (directory from ``--corpus-dir`` or ``$LORACODE_CORP
 
 * ``mined-<lang>-valid`` / ``mined-<lang>-test``: the mined split of one language; candidates are all
   codes of that split and language.
-* ``code2code-anon-<lang>``: the anonymised Code2Code test set, read from
-  ``<corpus>/code2code-anon/<lang>.jsonl[.gz]`` or ``<corpus>/code2code-anon/<lang>/*.jsonl[.gz]``
-  (pairs-file fields: ``query``, ``code``, ``language``, ``id``).
+* ``code2code-anon-<lang>``: the anonymised (AdvTest-style) Code2Code test set built by the mining recipe,
+  ``<corpus>/code2code/advtest-<lang>-test.jsonl.gz``: ``query`` = a mined test function with its name,
+  parameters and locals renamed and comments removed, ``code`` = the original; candidates are all codes
+  of the file.
+* ``code2code-anon-java-csharp``: ``<corpus>/code2code/advtest-java-csharp-test.jsonl.gz``, the Java side
+  of the CodeXGLUE Java -> C# test split anonymised; candidates are all 1,000 C# test methods from the
+  shared data (also those whose Java side could not be anonymised).
 
 Example:
     >>> from loracode_embed.evaluation.presets import load_preset
@@ -65,7 +69,12 @@ _FIXED: dict[str, Callable[[PathLike], list[EvalSet]]] = {
 _MINED = re.compile(r"^mined-([a-z0-9+#-]+?)-(valid|test)$")
 _ANON = re.compile(r"^code2code-anon-([a-z0-9+#-]+)$")
 SHARED_PRESETS: tuple[str, ...] = tuple(_FIXED)
-CORPUS_PRESET_PATTERNS: tuple[str, ...] = ("mined-<lang>-valid", "mined-<lang>-test", "code2code-anon-<lang>")
+CORPUS_PRESET_PATTERNS: tuple[str, ...] = (
+    "mined-<lang>-valid",
+    "mined-<lang>-test",
+    "code2code-anon-<lang>",
+    "code2code-anon-java-csharp",
+)
 
 
 def preset_names() -> list[str]:
@@ -73,13 +82,14 @@ def preset_names() -> list[str]:
     return [*SHARED_PRESETS, *CORPUS_PRESET_PATTERNS]
 
 
-def _anon_files(root: Path, language: str) -> list[Path]:
-    base = root / "code2code-anon"
-    files = [base / f"{language}.jsonl", base / f"{language}.jsonl.gz"]
-    found = [f for f in files if f.is_file()]
-    if (base / language).is_dir():
-        found += sorted(p for p in (base / language).iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
-    return found
+def _anon_file(root: Path, key: str) -> Path:
+    path = root / "code2code" / f"advtest-{key}-test.jsonl.gz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no anonymised Code2Code set {path.name} under {root / 'code2code'}; build it with the mining "
+            "recipe (trainers/data/code2code.py) or point --corpus-dir at a corpus that has it"
+        )
+    return path
 
 
 def load_preset(name: str, data_dir: PathLike = None, corpus_dir: PathLike = None) -> list[EvalSet]:
@@ -106,25 +116,16 @@ def load_preset(name: str, data_dir: PathLike = None, corpus_dir: PathLike = Non
         return [EvalSet(name, pairs, None, "text2code", language, (f"mined {split} split of {language}",))]
     anon = _ANON.match(name)
     if anon:
-        language = canonical_language(anon.group(1))
         root = resolve_corpus_dir(corpus_dir)
-        files = _anon_files(root, language)
-        if not files:
-            raise FileNotFoundError(
-                f"no anonymised Code2Code set for {language} under {root / 'code2code-anon'} "
-                "(expected <lang>.jsonl[.gz] or <lang>/*.jsonl[.gz]; set --corpus-dir)"
-            )
-        pairs = [p for f in files for p in read_pairs_jsonl(f, default_language=language)]
-        return [
-            EvalSet(
-                name,
-                pairs,
-                None,
-                "code2code",
-                language,
-                ("anonymised Code2Code: " + ", ".join(map(str, files)),),
-            )
-        ]
+        if anon.group(1) in ("java-csharp", "java-cs"):
+            pairs = read_pairs_jsonl(_anon_file(root, "java-csharp"))
+            cs_lines = [p.code for p in ss.load_java_cs("test", "java-cs", data_dir).pairs]
+            note = f"anonymised Java -> C#: {len(pairs)} queries, candidates = all 1,000 C# test lines"
+            return [EvalSet(name, pairs, list(cs_lines), "code2code", "csharp", (note,))]
+        language = canonical_language(anon.group(1))
+        path = _anon_file(root, language)
+        pairs = read_pairs_jsonl(path, default_language=language)
+        return [EvalSet(name, pairs, None, "code2code", language, (f"anonymised Code2Code: {path}",))]
     raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(preset_names())}")
 
 
