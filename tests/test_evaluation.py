@@ -37,6 +37,7 @@ class HashingModel:
     """Bag-of-tokens hashing encoder with the core model's interface; records every encode call."""
 
     embedding_dim = 64
+    fingerprint = "hashing-64"
 
     def __init__(self, adapters: tuple[str, ...] = ()) -> None:
         self.adapters = list(adapters)
@@ -457,3 +458,17 @@ def test_runner_with_core_model_matches_direct_computation(tiny_model):
     assert r["mrr"] == pytest.approx(float(np.mean(rr)), abs=1e-6)
     base = evaluate(tiny_model, s, adapter="base")
     assert set(base["adapters"].values()) == {"base"}
+
+
+def test_embedding_cache_gives_same_result_and_skips_encoding(tmp_path):
+    model = HashingModel()
+    s = ss.load_csn_cloze("ruby", DATA)
+    plain = evaluate(model, s)
+    first = evaluate(model, s, cache_dir=tmp_path)
+    n_calls = len(model.calls)
+    second = evaluate(model, s, cache_dir=tmp_path)
+    assert plain == first == second
+    assert [kind for kind, _ in model.calls[n_calls:]] == ["query"]  # candidates came from the cache
+    other = evaluate(model, s, adapter="base", cache_dir=tmp_path)  # another adapter choice: another file
+    assert model.calls[-1][0] == "code" and other["mrr"] == plain["mrr"]
+    assert len(list(tmp_path.glob("*.npz"))) == 2

@@ -72,6 +72,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--corpus-dir", default=None, help="mined corpus directory for mined-*/code2code-anon-* presets"
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda")
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="keep candidate vectors here (keyed by model fingerprint) for later runs",
+    )
     p.set_defaults(func=run)
 
 
@@ -122,7 +127,15 @@ def run(args: argparse.Namespace) -> int:
         logger.info("%s", describe(s))
     model = load_model(args.model, args.device)
     results = [
-        evaluate(model, s, adapter=args.adapter, task=args.task, batch_size=args.batch_size) for s in sets
+        evaluate(
+            model,
+            s,
+            adapter=args.adapter,
+            task=args.task,
+            batch_size=args.batch_size,
+            cache_dir=args.cache_dir,
+        )
+        for s in sets
     ]
     name = args.preset or str(args.pairs)
     result = combine(results, name)
