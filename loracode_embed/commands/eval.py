@@ -67,9 +67,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="first N queries only: quick checks, not reported numbers",
     )
-    p.add_argument("--data-dir", default=None, help="shared data directory (default ../shared/data)")
     p.add_argument(
-        "--corpus-dir", default=None, help="mined corpus directory for mined-*/code2code-anon-* presets"
+        "--data-dir",
+        default=None,
+        help="shared data directory (default $LORACODE_DATA_DIR, else ../shared/data)",
+    )
+    p.add_argument(
+        "--corpus-dir",
+        default=None,
+        help="mined corpus directory for mined-*/code2code-anon-* presets (default $LORACODE_CORPUS)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda")
     p.add_argument(
