@@ -86,8 +86,10 @@ def _encode_candidates(
 
     if cache_dir is None:
         return encode(codes, langs)
-    cache = EmbeddingCache(cache_dir, getattr(model, "fingerprint", ""), task, adapter)
-    found, vecs = cache.get(codes, langs)
+    cache = EmbeddingCache(cache_dir, getattr(model, "fingerprint", ""))
+    routed = {lang: adapter_for(model, task, lang, adapter) for lang in set(langs)}
+    used = [routed[lang] for lang in langs]
+    found, vecs = cache.get(codes, langs, used)
     missing = [i for i in range(len(codes)) if not found[i]]
     logger.info("embedding cache: %d of %d candidates cached", len(codes) - len(missing), len(codes))
     if missing:
@@ -95,7 +97,7 @@ def _encode_candidates(
         if vecs is None:
             vecs = np.zeros((len(codes), new.shape[1]), dtype=np.float32)
         vecs[missing] = new
-        cache.put([codes[i] for i in missing], [langs[i] for i in missing], new)
+        cache.put([codes[i] for i in missing], [langs[i] for i in missing], [used[i] for i in missing], new)
         cache.save()
     return vecs
 
