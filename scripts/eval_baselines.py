@@ -51,25 +51,34 @@ def run_one(preset: str, adapter: str, batch_size: int, model: str | None, extra
 
 
 def markdown(path: Path) -> str:
+    """A results table (one row per preset, indented rows for a multi-set preset's parts) and the commands."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     out = [
-        "| preset | task | queries | candidates | MRR | NDCG@10 | R@1 | R@5 | R@10 | adapters | wall s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| preset | task | queries | candidates | MRR | NDCG@10 | R@1 | R@5 | R@10 | wall s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def line(name: str, r: dict, wall: str) -> str:
-        adapters = ", ".join(f"{k}={v}" for k, v in r["adapters"].items())
         return (
-            f"| {name} | {r['task']} | {r['n_queries']} | {r['n_candidates']} | {r['mrr']:.4f} | "
-            f"{r['ndcg@10']:.4f} | {r['recall@1']:.4f} | {r['recall@5']:.4f} | {r['recall@10']:.4f} | "
-            f"{adapters} | {wall} |"
+            f"| {name} | {r['task']} | {r['n_queries']:,} | {r['n_candidates']:,} | {r['mrr']:.4f} | "
+            f"{r['ndcg@10']:.4f} | {r['recall@1']:.4f} | {r['recall@5']:.4f} | {r['recall@10']:.4f} "
+            f"| {wall} |"
         )
 
+    adapters: set[str] = set()
     for r in rows:
-        name = r["command"].split("--preset ")[1].split()[0]
-        out.append(line(f"`{name}`", r, str(r["wall_s"])))
+        out.append(line(f"`{r['set']}`", r, str(r["wall_s"])))
         for sub, sr in (r.get("per_set") or {}).items():
             out.append(line(f"&nbsp;&nbsp;{sub}", sr, ""))
+        adapters.update(r["adapters"].values())
+    out += [
+        "",
+        f"Adapters used (all languages, all rows): {', '.join(sorted(adapters))}.",
+        "",
+        "Commands:",
+        "",
+    ]
+    out += [f"- `{r['set']}`: `{r['command']}`" for r in rows]
     return "\n".join(out)
 
 
