@@ -6,9 +6,9 @@ the command and the wall time. ``--markdown`` prints a results table from such a
 
 Usage::
 
-    python scripts/eval_baselines.py --out docs/results/base-minilm.jsonl [--adapter base] [--model DIR]
+    python benchmarks/eval_baselines.py --out docs/results/base-minilm.jsonl [--adapter base] [--model DIR]
         [--presets cosqa-dev cosqa-test ...] [--batch-size 64]
-    python scripts/eval_baselines.py --markdown docs/results/base-minilm.jsonl
+    python benchmarks/eval_baselines.py --markdown docs/results/base-minilm.jsonl
 """
 
 from __future__ import annotations
