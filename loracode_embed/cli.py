@@ -26,6 +26,7 @@ CORE_COMMANDS: tuple[str, ...] = (
     "loracode_embed.commands.adapters",
     "loracode_embed.commands.train",
     "loracode_embed.commands.mine",
+    "loracode_embed.commands.eval",
 )
 PLUGIN_GROUP = "loracode_embed.commands"
 
