@@ -302,7 +302,7 @@ def test_corpus_errors(tmp_path, monkeypatch):
     bad = dict(_rec(1))
     del bad["code"]
     _write_shard(tmp_path / "python" / "train-00000.jsonl.gz", [_rec(0), bad])
-    with pytest.raises(ValueError, match=r"line 2: field 'code'"):
+    with pytest.raises(ValueError, match=r"line 2 has no 'code' field"):
         list(corpus_mod.iter_corpus(tmp_path, "train"))
 
 

@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import os
 import re
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from loracode_embed.evaluation.records import Pair
+from loracode_embed.jsonl import iter_objects, require_strings
 
 logger = logging.getLogger(__name__)
 
@@ -90,22 +89,9 @@ def shard_paths(corpus_dir: str | os.PathLike[str] | None, split: str, language:
 
 def read_shard(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Records of one shard; ValueError names the file, line number and missing field on bad input."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {n} is not valid JSON: {exc}") from exc
-            if not isinstance(rec, dict):
-                raise ValueError(f"{path}: line {n} is not a JSON object")
-            for key in REQUIRED_FIELDS:
-                if not isinstance(rec.get(key), str):
-                    raise ValueError(f"{path}: line {n}: field {key!r} is missing or not a string")
-            yield rec
+    for n, rec in iter_objects(path):
+        require_strings(rec, REQUIRED_FIELDS, path, n)
+        yield rec
 
 
 def iter_corpus(

@@ -11,12 +11,11 @@ Example:
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 from pathlib import Path
 
 from loracode_embed.evaluation.records import Pair
+from loracode_embed.jsonl import iter_objects, require_strings
 from loracode_embed.languages import canonical_language
 
 
@@ -46,46 +45,29 @@ def read_pairs_jsonl(
         raise FileNotFoundError(f"pairs file not found: {path}")
     source = path.name.split(".")[0]
     pairs: list[Pair] = []
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {n} is not valid JSON: {exc}") from exc
-            if not isinstance(rec, dict):
-                raise ValueError(f"{path}: line {n} is not a JSON object")
-            required = ("query", "code") if require_query else ("code",)
-            for key in required:
-                if key not in rec:
-                    raise ValueError(f"{path}: line {n} has no {key!r} field")
-                if not isinstance(rec[key], str):
-                    raise ValueError(
-                        f"{path}: line {n}: field {key!r} must be a string, got {type(rec[key]).__name__}"
-                    )
-            language = rec.get("language", rec.get("code_language", default_language))
-            if language is None:
-                raise ValueError(f"{path}: line {n} has no 'language' field (or pass --language)")
-            if not isinstance(language, str):
-                raise ValueError(f"{path}: line {n}: field 'language' must be a string")
-            try:
-                language = canonical_language(language)
-                query_language = rec.get("query_language")
-                if query_language is not None:
-                    query_language = canonical_language(str(query_language))
-            except ValueError as exc:
-                raise ValueError(f"{path}: line {n}: {exc}") from exc
-            pair_id = rec.get("id")
-            pairs.append(
-                Pair(
-                    query=rec.get("query", ""),
-                    code=rec["code"],
-                    language=language,
-                    source=source,
-                    id=str(pair_id) if pair_id is not None else f"{source}-{n}",
-                    query_language=query_language,
-                )
+    for n, rec in iter_objects(path):
+        require_strings(rec, ("query", "code") if require_query else ("code",), path, n)
+        language = rec.get("language", rec.get("code_language", default_language))
+        if language is None:
+            raise ValueError(f"{path}: line {n} has no 'language' field (or pass --language)")
+        if not isinstance(language, str):
+            raise ValueError(f"{path}: line {n}: field 'language' must be a string")
+        try:
+            language = canonical_language(language)
+            query_language = rec.get("query_language")
+            if query_language is not None:
+                query_language = canonical_language(str(query_language))
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {n}: {exc}") from exc
+        pair_id = rec.get("id")
+        pairs.append(
+            Pair(
+                query=rec.get("query", ""),
+                code=rec["code"],
+                language=language,
+                source=source,
+                id=str(pair_id) if pair_id is not None else f"{source}-{n}",
+                query_language=query_language,
             )
+        )
     return pairs

@@ -43,6 +43,7 @@ import re
 from pathlib import Path
 
 from loracode_embed.evaluation.records import EvalSet, Pair
+from loracode_embed.jsonl import iter_objects, require_strings
 
 logger = logging.getLogger(__name__)
 
@@ -290,16 +291,8 @@ def load_concode(data_dir: str | os.PathLike[str] | None = None) -> EvalSet:
     """CONCODE dev: 2,000 English descriptions -> tokenised Java member functions."""
     path = _dir(data_dir) / "concode" / "dev.json"
     pairs = []
-    for n, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {n} is not valid JSON: {exc}") from exc
-        for key in ("nl", "code"):
-            if key not in rec:
-                raise ValueError(f"{path}: line {n} has no {key!r} field")
+    for n, rec in iter_objects(path):
+        require_strings(rec, ("nl", "code"), path, n)
         pairs.append(
             Pair(concode_query_text(rec["nl"]), rec["code"], "java", "concode-dev", f"concode-dev-{n - 1}")
         )

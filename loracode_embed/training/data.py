@@ -29,6 +29,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from loracode_embed.jsonl import iter_objects, require_strings
+
 logger = logging.getLogger(__name__)
 
 PAIR_SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".json.gz")
@@ -72,20 +74,15 @@ def expand_files(patterns: Sequence[str]) -> list[Path]:
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, record)`` for each record of a JSON-lines (optionally gzip) or JSON-list file."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        if path.name.endswith((".json", ".json.gz")):
+    if path.name.endswith((".json", ".json.gz")):
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as fh:
             data = json.load(fh)
-            if not isinstance(data, list):
-                raise ValueError(f"{path}: expected a JSON list of records")
-            yield from enumerate(data, start=1)
-            return
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield lineno, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: invalid JSON: {exc}") from exc
+        if not isinstance(data, list):
+            raise ValueError(f"{path}: expected a JSON list of records")
+        yield from enumerate(data, start=1)
+        return
+    yield from iter_objects(path)
 
 
 def read_pairs(
@@ -105,17 +102,8 @@ def read_pairs(
         for lineno, record in iter_records(Path(path)):
             if not isinstance(record, dict):
                 raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            values = []
-            for key in (anchor_field, positive_field):
-                if key not in record:
-                    raise ValueError(
-                        f"{path}:{lineno}: record has no {key!r} field (fields: {sorted(record)})"
-                    )
-                if not isinstance(record[key], str):
-                    raise ValueError(
-                        f"{path}:{lineno}: field {key!r} must be a string, got {record[key]!r:.60}"
-                    )
-                values.append(record[key])
+            require_strings(record, (anchor_field, positive_field), path, lineno)
+            values = [record[anchor_field], record[positive_field]]
             if not values[0].strip() or not values[1].strip():
                 skipped += 1
                 continue
