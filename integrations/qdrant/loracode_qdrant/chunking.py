@@ -217,8 +217,8 @@ class Chunker:
                     text=raw.decode("utf-8", errors="replace"),
                     kind=span.kind,
                     symbol=span.symbol,
-                    start_line=self._line_of(span.start),
-                    end_line=self._line_of(max(span.start, span.end - 1)),
+                    start_line=self._line_of(span.start + len(raw) - len(raw.lstrip())),
+                    end_line=self._line_of(span.start + len(raw.rstrip()) - 1),
                     start_byte=span.start,
                     end_byte=span.end,
                     content_hash=hashlib.sha256(raw).hexdigest(),
@@ -245,11 +245,15 @@ class Chunker:
                     else:
                         loose.append(child)
                     continue
+                # Comments right above a definition (doc comments) belong to it.
+                start = child.start_byte
+                while loose and "comment" in loose[-1].type:
+                    start = loose.pop().start_byte
                 spans.extend(self._pack(loose, "module", prefix))
                 loose = []
                 symbol = _join(prefix, _name_of(unit, self._data))
-                if self._tokens_of(child.start_byte, child.end_byte) <= self.max_tokens:
-                    spans.append(_Span(child.start_byte, child.end_byte, kind, symbol))
+                if self._tokens_of(start, child.end_byte) <= self.max_tokens:
+                    spans.append(_Span(start, child.end_byte, kind, symbol))
                 elif kind == "class":
                     header, members = _class_parts(unit, spec)
                     if header is not None:
@@ -304,6 +308,10 @@ class Chunker:
             total += count
         if start is not None:
             spans.append(_Span(start, end, kind, symbol))  # type: ignore[arg-type]
+        # Consecutive spans touch: the bytes between two groups (" = ", commas...) stay in the first.
+        for i in range(len(spans) - 1):
+            if spans[i].end < spans[i + 1].start:
+                spans[i] = _Span(spans[i].start, spans[i + 1].start, spans[i].kind, spans[i].symbol)
         return spans
 
     def _split_node(self, node: tree_sitter.Node, kind: str, symbol: str | None) -> list[_Span]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -122,3 +124,70 @@ class FakeModel:
         name = self._adapter(adapter, task, language)
         self.calls.append(("encode_code", len(texts), name))
         return self._embed(texts, name)
+
+
+# Small sample sources for tests, examples and benchmarks.
+NET_PY = '''\
+"""HTTP helpers."""
+import time
+
+
+def fetch_with_retry(url, attempts=3):
+    """Retry an HTTP request with exponential backoff."""
+    for attempt in range(attempts):
+        try:
+            return http_get(url)
+        except ConnectionError:
+            time.sleep(2 ** attempt)
+    raise ConnectionError(url)
+
+
+class Cache:
+    """A small in-memory cache."""
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def put(self, key, value):
+        self.data[key] = value
+'''
+
+PARSE_PY = '''\
+import json
+
+
+def parse_config(text):
+    """Parse a JSON configuration string into a dict."""
+    return json.loads(text)
+
+
+def sort_pairs(pairs):
+    return sorted(pairs, key=lambda p: p[1])
+'''
+
+MAIN_GO = """\
+package main
+
+import "strings"
+
+// ReverseWords reverses the order of words in a sentence.
+func ReverseWords(s string) string {
+	words := strings.Fields(s)
+	for i, j := 0, len(words)-1; i < j; i, j = i+1, j-1 {
+		words[i], words[j] = words[j], words[i]
+	}
+	return strings.Join(words, " ")
+}
+"""
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``{relative path: content}`` under ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root

@@ -272,7 +272,7 @@ class SkipFile(Exception):
 def read_source(file: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileContent:
     """Read a walked file's bytes, or raise :class:`SkipFile` with the reason it cannot be indexed.
 
-    Reasons: ``unreadable``, ``too-large`` (grew since the walk), ``binary``, ``generated``.
+    Reasons: ``unreadable``, ``too-large`` (grew since the walk), ``binary``, ``generated``, ``minified``.
 
     Example:
         >>> import tempfile, pathlib
@@ -307,7 +307,7 @@ def read_source(file: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
         raise SkipFile("generated")
     lines = data.count(b"\n") + 1
     if len(data) > 20_000 and len(data) / lines > 1000:
-        raise SkipFile("generated", "minified (average line over 1000 bytes)")
+        raise SkipFile("minified", "average line over 1000 bytes")
     try:
         data.decode("utf-8")
         lossy = False
