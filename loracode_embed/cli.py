@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `loracode adapters | head`: the reader left; not an error
+        return 0
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
         print(f"loracode {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,124 @@
+"""LoRA adapter directories: finding their files, reading their settings, switching them on a model.
+
+An adapter directory is either a PEFT adapter directory (``adapter_config.json`` +
+``adapter_model.safetensors``) or a sentence-transformers model directory saved with an adapter
+(the same two files in its transformer module's folder).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> find_adapter_files(tempfile.mkdtemp())
+    Traceback (most recent call last):
+    ...
+    loracode_embed.manifest.ManifestError: ... is not an adapter directory: no adapter_config.json ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from loracode_embed.languages import canonical_language
+from loracode_embed.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS, TASKS, AdapterEntry, ManifestError
+
+
+def find_adapter_files(directory: str | os.PathLike[str]) -> Path:
+    """Return the folder that holds ``adapter_config.json`` and ``adapter_model.safetensors``.
+
+    Raises:
+        ManifestError: no adapter there, or its weights are a pickle (``adapter_model.bin``).
+    """
+    root = Path(directory)
+    candidates = [root]
+    modules = root / "modules.json"
+    if modules.is_file():  # sentence-transformers layout: the transformer module's folder
+        for module in json.loads(modules.read_text(encoding="utf-8")):
+            candidates.append(root / module.get("path", ""))
+    for folder in candidates:
+        if (folder / ADAPTER_CONFIG).is_file():
+            if not (folder / ADAPTER_WEIGHTS).is_file():
+                found = "adapter_model.bin (a pickle)" if (folder / "adapter_model.bin").exists() else "nothing"
+                raise ManifestError(
+                    f"{folder}: expected {ADAPTER_WEIGHTS}, found {found}; loracode-embed loads safetensors only"
+                )
+            return folder
+    raise ManifestError(f"{os.fspath(directory)!r} is not an adapter directory: no {ADAPTER_CONFIG} found")
+
+
+def read_lora_settings(folder: Path) -> dict[str, Any]:
+    """The LoRA settings worth recording in a manifest, read from ``adapter_config.json``."""
+    config = json.loads((folder / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    if config.get("peft_type", "LORA") != "LORA":
+        raise ManifestError(f"{folder}: peft_type {config.get('peft_type')!r} is not LoRA")
+    targets = config.get("target_modules")
+    return {
+        "r": config.get("r"),
+        "alpha": config.get("lora_alpha"),
+        "dropout": config.get("lora_dropout"),
+        "target_modules": sorted(targets) if isinstance(targets, list) else targets,
+    }
+
+
+_NAME = re.compile(r"^(?P<task>text2code|code2code)(?:-(?P<lang>[A-Za-z0-9#+_.-]+))?$")
+
+
+def entry_from_spec(name: str, spec: Any) -> tuple[Path, AdapterEntry]:
+    """Turn a ``from_base(adapters={name: spec})`` value into (source folder, manifest entry).
+
+    ``spec`` is a directory (task and language read from the name, e.g. ``text2code-python``) or a
+    dict with ``path`` and optional ``task``, ``languages``, ``kind``, ``provenance``, ``metrics``.
+
+    Example:
+        >>> import tempfile
+        >>> entry_from_spec("text2code-python", {"path": tempfile.mkdtemp()})
+        Traceback (most recent call last):
+        ...
+        loracode_embed.manifest.ManifestError: ... is not an adapter directory: no adapter_config.json ...
+    """
+    if isinstance(spec, (str, os.PathLike)):
+        spec = {"path": spec}
+    if not isinstance(spec, dict) or "path" not in spec:
+        raise TypeError(f"adapters[{name!r}] must be a directory path or a dict with 'path', got {spec!r}")
+    folder = find_adapter_files(spec["path"])
+    match = _NAME.match(name)
+    task = spec.get("task") or (match.group("task") if match else None)
+    if task not in TASKS:
+        raise ValueError(
+            f"adapters[{name!r}]: cannot tell its task from the name; pass {{'path': ..., 'task': "
+            f"'text2code' or 'code2code', 'languages': [...]}}"
+        )
+    if "languages" in spec:
+        languages = [canonical_language(lang) for lang in spec["languages"]]
+    elif match and match.group("lang"):
+        languages = [canonical_language(match.group("lang"))]
+    else:
+        languages = []
+    kind = spec.get("kind") or ("language" if len(languages) == 1 and match and match.group("lang") else "task")
+    entry = AdapterEntry(
+        task=task,
+        kind=kind,
+        path=f"adapters/{name}",
+        languages=languages,
+        lora=read_lora_settings(folder),
+        provenance=dict(spec.get("provenance") or {}),
+        metrics=dict(spec.get("metrics") or {}),
+    )
+    return folder, entry
+
+
+def activate(transformers_model: Any, adapter: str | None) -> None:
+    """Make ``adapter`` the only active adapter on a PEFT-enabled transformers model (``None``: base).
+
+    Callers hold the model's lock: adapter state is global to the model object.
+    """
+    if not getattr(transformers_model, "_hf_peft_config_loaded", False):
+        if adapter is not None:
+            raise ValueError(f"adapter {adapter!r} is not loaded on this model")
+        return
+    if adapter is None:
+        transformers_model.disable_adapters()
+    else:
+        transformers_model.enable_adapters()
+        transformers_model.set_adapter(adapter)

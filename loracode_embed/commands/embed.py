@@ -1,0 +1,68 @@
+"""``loracode embed``: print vectors as JSON lines, one per input line (or per ``--file``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from loracode_embed.routing import QUERY_TASKS
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "embed",
+        help="embed text or code and print JSON lines",
+        description=(
+            "Embed each TEXT argument (or each line of standard input, or the whole of each --file) and print "
+            'one JSON object per input: {"index", "adapter", "task", "vector"}. Queries are routed by --task '
+            "(auto: natural language vs code per input); --code embeds documents (code) instead."
+        ),
+    )
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to embed (default: lines of stdin)")
+    parser.add_argument("--file", action="append", type=Path, default=[], help="embed a whole file (repeatable)")
+    parser.add_argument("--task", choices=QUERY_TASKS, default="auto", help="query task (default: auto)")
+    parser.add_argument("--language", help="programming language, for its adapter (e.g. python, go)")
+    parser.add_argument("--code", action="store_true", help="embed as code (documents), not as queries")
+    parser.add_argument("--adapter", default="auto", help="auto (route), base, or an adapter name")
+    parser.add_argument("--model", help="bundle directory (default: the bundle shipped in the package)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
+    from loracode_embed.model import LoRACodeModel
+
+    hf_logging.disable_progress_bar()  # keep stdout/stderr to the JSON lines and real warnings
+
+    texts = list(args.texts)
+    languages: list[str | None] = [args.language] * len(texts)
+    for path in args.file:
+        texts.append(path.read_text(encoding="utf-8"))
+        languages.append(args.language)
+    if not texts:
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        languages = [args.language] * len(texts)
+    model = LoRACodeModel.from_pretrained(args.model, device=args.device)
+    if args.code:
+        task = "text2code" if args.task == "auto" else args.task
+        vectors = model.encode_code(texts, languages=languages, task=task, adapter=args.adapter,
+                                    batch_size=args.batch_size)
+        tasks = [task] * len(texts)
+    else:
+        vectors = model.encode_query(texts, language=args.language, task=args.task, adapter=args.adapter,
+                                     batch_size=args.batch_size)
+        tasks = [args.task if args.task != "auto" else model.classify_query(t) for t in texts]
+    for index, (vector, task) in enumerate(zip(vectors, tasks)):
+        if args.adapter == "auto":
+            adapter = model.route(task, args.language)
+        else:
+            adapter = None if args.adapter == "base" else args.adapter
+        record = {"index": index, "task": task, "adapter": adapter or "base", "vector": [round(float(x), 7) for x in vector]}
+        print(json.dumps(record))
+    return 0

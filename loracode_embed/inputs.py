@@ -1,0 +1,55 @@
+"""Input validation shared by every encode entry point: clear errors that name the argument and index.
+
+Example:
+    >>> check_texts(["a", ""], "texts")
+    ['a', '']
+    >>> check_texts(["a", None], "texts")
+    Traceback (most recent call last):
+    ...
+    TypeError: texts[1] must be a string, got NoneType: None
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+
+def check_texts(texts: Any, argument: str) -> list[str]:
+    """Return ``texts`` as a list of strings, or raise naming the argument and the bad index.
+
+    A bare string is refused: ``encode_query("abc")`` would otherwise embed three one-letter texts.
+    """
+    if texts is None:
+        raise TypeError(f"{argument} must be a list of strings, got None")
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{argument} must be a list of strings, not a single {type(texts).__name__}; wrap it: [text]")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"{argument} must be a list of strings, got {type(texts).__name__}") from None
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            shown = repr(item) if len(repr(item)) < 60 else repr(item)[:57] + "..."
+            raise TypeError(f"{argument}[{index}] must be a string, got {type(item).__name__}: {shown}")
+    return items
+
+
+def per_item(value: Any, count: int, argument: str, allow_none: bool) -> list[Any]:
+    """Broadcast a single value to ``count`` items, or check a per-item sequence's length and types."""
+    if value is None:
+        return [None] * count
+    if isinstance(value, (str, os.PathLike)):
+        return [value] * count
+    if not isinstance(value, Sequence):
+        raise TypeError(f"{argument} must be a string or a list, got {type(value).__name__}")
+    items = list(value)
+    if len(items) != count:
+        raise ValueError(f"{argument} has {len(items)} items but texts has {count}")
+    for index, item in enumerate(items):
+        if item is None and allow_none:
+            continue
+        if not isinstance(item, (str, os.PathLike)):
+            raise TypeError(f"{argument}[{index}] must be a string, got {type(item).__name__}: {item!r}")
+    return items

