@@ -69,7 +69,7 @@ DEFAULT_INDEX_DIRNAME = ".loracode"
 #: Version of the payload layout; part of the store metadata.
 STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
-_TOKEN_MARGIN = 2  # [CLS] and [SEP]
+_TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
 @dataclass
