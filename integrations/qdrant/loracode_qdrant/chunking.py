@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 CHUNKER_VERSION = "1"
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
+_MAX_SPLIT_DEPTH = 6  # deeper than this (long operator chains, nested literals), split by lines
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,9 @@ class Chunker:
         return parts
 
     # ---------------------------------------------------------------- packing and splitting
-    def _pack(self, nodes: list[tree_sitter.Node], kind: str, symbol: str | None) -> list[_Span]:
+    def _pack(
+        self, nodes: list[tree_sitter.Node], kind: str, symbol: str | None, depth: int = 0
+    ) -> list[_Span]:
         """Greedily group consecutive nodes into spans under the limit; split oversize nodes."""
         if not nodes:
             return []
@@ -296,7 +299,7 @@ class Chunker:
                     spans.append(_Span(start, end, kind, symbol))  # type: ignore[arg-type]
                     start = None
                     total = 0
-                spans.extend(self._split_node(node, kind, symbol))
+                spans.extend(self._split_node(node, kind, symbol, depth))
                 continue
             if start is not None and total + count > self.max_tokens:
                 spans.append(_Span(start, end, kind, symbol))  # type: ignore[arg-type]
@@ -314,8 +317,10 @@ class Chunker:
                 spans[i] = _Span(spans[i].start, spans[i + 1].start, spans[i].kind, spans[i].symbol)
         return spans
 
-    def _split_node(self, node: tree_sitter.Node, kind: str, symbol: str | None) -> list[_Span]:
-        """One node over the limit: split by its named children, else by lines."""
+    def _split_node(
+        self, node: tree_sitter.Node, kind: str, symbol: str | None, depth: int = 0
+    ) -> list[_Span]:
+        """One node over the limit: split by its named children (a few levels down), else by lines."""
         # Descend through single-child chains iteratively (deep nests stay off the Python stack).
         current = node
         for _ in range(10_000):
@@ -324,8 +329,8 @@ class Chunker:
                 break
             current = children[0]
         children = current.named_children
-        if len(children) >= 2:
-            parts = self._pack(children, kind, symbol)
+        if len(children) >= 2 and depth < _MAX_SPLIT_DEPTH:
+            parts = self._pack(children, kind, symbol, depth + 1)
             if parts:
                 parts[0] = _Span(node.start_byte, parts[0].end, kind, symbol)
                 parts[-1] = _Span(parts[-1].start, node.end_byte, kind, symbol)

@@ -375,9 +375,10 @@ class CodeIndex:
                     continue
                 try:
                     chunks = chunker.chunk(content.data, file.language)
-                except RecursionError:  # pragma: no cover - the chunker is iterative; belt and braces
+                except Exception as exc:  # one odd file must not stop the run: count it and go on
+                    logger.warning("Cannot chunk %s (%s): skipped", file.path, exc)
                     kept.pop()
-                    skipped["unparsable"] += 1
+                    skipped["chunker-error"] += 1
                     continue
                 if old is None:
                     summary.added += 1
