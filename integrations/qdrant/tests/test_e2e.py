@@ -127,3 +127,13 @@ def test_public_api_and_dependency_direction() -> None:
         "import sys, loracode_embed.cli; sys.exit(any(m.startswith('loracode_qdrant') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["index", "search"])
+def test_cli_help_in_docs_is_current(loracode_main, command: str, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit):
+        loracode_main([command, "--help"])
+    help_text = capsys.readouterr().out.strip()
+    docs = (REPO / "docs" / "indexing.md").read_text()
+    assert help_text in docs, f"docs/indexing.md has stale `loracode {command} --help` output"
