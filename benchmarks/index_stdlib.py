@@ -27,11 +27,11 @@ OUT = Path(__file__).resolve().parent / "results" / "index_stdlib.json"
 BATCH_SIZE = int(os.environ.get("BATCH_SIZE", "64"))
 KEEP_INDEX = os.environ.get("KEEP_INDEX", "1") == "1"  # the search-quality script can reuse it
 
-from loracode_embed import LoRACodeModel  # noqa: E402
-
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.chunking import Chunker  # noqa: E402
 from loracode_qdrant.walk import SkipFile, read_source, walk_tree  # noqa: E402
+
+from loracode_embed import LoRACodeModel  # noqa: E402
 
 # ---- 1. the model (load time reported apart)
 t0 = time.perf_counter()
@@ -59,7 +59,7 @@ with CodeIndex(STDLIB, model=model, index_dir=INDEX_DIR, batch_size=BATCH_SIZE, 
     second = index.index()
     print(second, flush=True)
 result = {
-    "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared), {platform.system()}",
+    "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
     "python": sys.version.split()[0],
     "stdlib": str(STDLIB),
     "model": "default bundle (all-MiniLM-L6-v2, no adapters), CPU",

@@ -33,18 +33,26 @@ LANGS = ["python", "go", "java", "javascript", "rust"]
 WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-latency-")))
 OUT = Path(__file__).resolve().parent / "results" / "search_latency.json"
 
-from loracode_embed import LoRACodeModel  # noqa: E402
-
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.ids import chunk_point_id  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
 
+from loracode_embed import LoRACodeModel  # noqa: E402
+
 QUERY_TEXTS = [
-    "retry an http request with backoff", "parse a json config file", "sort a list of tuples by key",
-    "open a tcp socket and send bytes", "compute the sha256 of a file", "read a csv into a list of dicts",
-    "def parse(s): return json.loads(s)", "walk a directory tree recursively", "format a date as iso 8601",
-    "merge two sorted lists", "escape html special characters", "start a thread pool and wait for results",
-]  # fmt: skip
+    "retry an http request with backoff",
+    "parse a json config file",
+    "sort a list of tuples by key",
+    "open a tcp socket and send bytes",
+    "compute the sha256 of a file",
+    "read a csv into a list of dicts",
+    "def parse(s): return json.loads(s)",
+    "walk a directory tree recursively",
+    "format a date as iso 8601",
+    "merge two sorted lists",
+    "escape html special characters",
+    "start a thread pool and wait for results",
+]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,10 +70,24 @@ def build(index: CodeIndex, n: int, dim: int, rng: np.random.Generator) -> float
         for j in range(count):
             i = start + j
             path = f"pkg{i % 200}/file{i % 20000}.x"
-            payload = {"record": "chunk", "path": path, "language": LANGS[i % len(LANGS)], "symbol": f"f{i}",
-                       "kind": "function", "start_line": 1 + i % 500, "end_line": 10 + i % 500, "start_byte": 0,
-                       "end_byte": 100, "content_hash": f"{i:064x}", "text": f"def f{i}(x):\n    return x + {i}\n"}  # fmt: skip
-            points.append(StoredPoint(chunk_point_id(path, payload["content_hash"]), {"base": vecs[j].tolist()}, payload))
+            payload = {
+                "record": "chunk",
+                "path": path,
+                "language": LANGS[i % len(LANGS)],
+                "symbol": f"f{i}",
+                "kind": "function",
+                "start_line": 1 + i % 500,
+                "end_line": 10 + i % 500,
+                "start_byte": 0,
+                "end_byte": 100,
+                "content_hash": f"{i:064x}",
+                "text": f"def f{i}(x):\n    return x + {i}\n",
+            }
+            points.append(
+                StoredPoint(
+                    chunk_point_id(path, payload["content_hash"]), {"base": vecs[j].tolist()}, payload
+                )
+            )
         store.upsert(points)
     store.flush()
     upsert_s = time.perf_counter() - t0
@@ -119,16 +141,28 @@ def main() -> None:
             "upsert_s": round(upsert_s, 1),
             "optimize_hnsw_s": round(optimize_s, 1),
             "queries": QUERIES,
-            "search_ms": {"p50": round(statistics.median(totals), 2), "p95": round(percentile(totals, 95), 2),
-                          "p99": round(percentile(totals, 99), 2), "max": round(max(totals), 2)},
-            "query_embedding_ms": {"p50": round(statistics.median(embeds), 2), "p95": round(percentile(embeds, 95), 2)},
-            "store_search_ms": {"p50": round(statistics.median(stores), 2), "p95": round(percentile(stores, 95), 2)},
-            "store_search_one_language_ms": {"p50": round(statistics.median(filtered), 2),
-                                             "p95": round(percentile(filtered, 95), 2)},
+            "search_ms": {
+                "p50": round(statistics.median(totals), 2),
+                "p95": round(percentile(totals, 95), 2),
+                "p99": round(percentile(totals, 99), 2),
+                "max": round(max(totals), 2),
+            },
+            "query_embedding_ms": {
+                "p50": round(statistics.median(embeds), 2),
+                "p95": round(percentile(embeds, 95), 2),
+            },
+            "store_search_ms": {
+                "p50": round(statistics.median(stores), 2),
+                "p95": round(percentile(stores, 95), 2),
+            },
+            "store_search_one_language_ms": {
+                "p50": round(statistics.median(filtered), 2),
+                "p95": round(percentile(filtered, 95), 2),
+            },
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
             "load_average": os.getloadavg(),
             "vectors": "synthetic random unit vectors (store part); real MiniLM query embedding",
-        }  # fmt: skip
+        }
         results[str(n)] = entry
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(results, indent=2) + "\n")

@@ -40,9 +40,9 @@ SEED = 0
 WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-quality-")))
 OUT = Path(__file__).resolve().parent / "results" / "search_quality.json"
 
-from loracode_embed import LoRACodeModel  # noqa: E402
-
 from loracode_qdrant import CodeIndex  # noqa: E402
+
+from loracode_embed import LoRACodeModel  # noqa: E402
 
 
 def first_sentence(doc: str) -> str:
@@ -66,8 +66,12 @@ def strip_and_label(src_root: Path, dst_root: Path) -> list[dict]:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
                 continue
             body = node.body
-            if not (body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
-                    and isinstance(body[0].value.value, str)):  # fmt: skip
+            if not (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 continue
             doc = body[0]
             indent = " " * doc.col_offset
@@ -94,14 +98,24 @@ def evaluate(index: CodeIndex, labels: list[dict], mode: str) -> dict:
         t0 = time.perf_counter()
         hits = index.search(label["query"], k=K, mode=mode, task="text2code")
         times.append(time.perf_counter() - t0)
-        rank = next((i + 1 for i, h in enumerate(hits)
-                     if h.path == label["path"] and h.start_line <= label["line"] <= h.end_line), None)  # fmt: skip
+        rank = next(
+            (
+                i + 1
+                for i, h in enumerate(hits)
+                if h.path == label["path"] and h.start_line <= label["line"] <= h.end_line
+            ),
+            None,
+        )
         rr.append(1.0 / rank if rank else 0.0)
         r1 += rank == 1
         r10 += rank is not None
     n = len(labels)
-    return {"mrr@10": round(sum(rr) / n, 4), "recall@1": round(r1 / n, 4), "recall@10": round(r10 / n, 4),
-            "mean_search_ms": round(1000 * sum(times) / n, 1)}  # fmt: skip
+    return {
+        "mrr@10": round(sum(rr) / n, 4),
+        "recall@1": round(r1 / n, 4),
+        "recall@10": round(r10 / n, 4),
+        "mean_search_ms": round(1000 * sum(times) / n, 1),
+    }
 
 
 def main() -> None:

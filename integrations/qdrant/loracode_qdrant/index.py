@@ -265,6 +265,7 @@ class CodeIndex:
             if self._opened_for == "read" and for_write:
                 store.close()
             store.read_only = not for_write
+            store.acquire()  # before loading the model: a second process fails at once
         expected = self._expected_meta()
         existed = store.exists()
         if not existed and not for_write:
@@ -415,7 +416,7 @@ class CodeIndex:
         if isinstance(store, EdgeStore):
             shard = store.root / "shard"
             if shard.exists():
-                store._lock()  # refuse to drop a store another process is using
+                store.acquire()  # refuse to drop a store another process is using
                 try:
                     shutil.rmtree(shard)
                 finally:

@@ -158,6 +158,11 @@ class EdgeStore:
     def exists(self) -> bool:
         return (self._shard_dir / "edge_config.json").exists()
 
+    def acquire(self) -> None:
+        """Take the store's lock now (``open`` does too); fails at once if another process holds it."""
+        if self._lock_fh is None:
+            self._lock()
+
     def _lock(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.root / "lock"
@@ -188,7 +193,7 @@ class EdgeStore:
 
         if self._shard is not None:
             return
-        self._lock()
+        self.acquire()
         try:
             if self.exists():
                 self._shard = qe.EdgeShard.load(str(self._shard_dir))
