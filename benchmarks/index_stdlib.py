@@ -25,7 +25,20 @@ STDLIB = Path(os.environ.get("STDLIB", sysconfig.get_paths()["stdlib"]))
 INDEX_DIR = Path(os.environ.get("INDEX_DIR", tempfile.mkdtemp(prefix="loracode-stdlib-")))
 OUT = Path(__file__).resolve().parent / "results" / "index_stdlib.json"
 BATCH_SIZE = int(os.environ.get("BATCH_SIZE", "64"))
-KEEP_INDEX = os.environ.get("KEEP_INDEX", "1") == "1"  # the search-quality script can reuse it
+KEEP_INDEX = os.environ.get("KEEP_INDEX", "0") == "1"
+# A comma list of stdlib folders/modules to index instead of the whole stdlib (copied to a temp tree).
+SUBSET = [s for s in os.environ.get("SUBSET", "").split(",") if s]
+if SUBSET:
+    subset_root = Path(tempfile.mkdtemp(prefix="stdlib-subset-")) / "Lib"
+    for name in SUBSET:
+        src = STDLIB / name
+        if src.is_dir():
+            shutil.copytree(src, subset_root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            subset_root.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, subset_root / name)
+    FULL_STDLIB, STDLIB = STDLIB, subset_root
+OUT = OUT.with_name(f"index_stdlib{'_subset' if SUBSET else ''}.json")
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.chunking import Chunker  # noqa: E402
@@ -61,7 +74,8 @@ with CodeIndex(STDLIB, model=model, index_dir=INDEX_DIR, batch_size=BATCH_SIZE, 
 result = {
     "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
     "python": sys.version.split()[0],
-    "stdlib": str(STDLIB),
+    "stdlib": str(FULL_STDLIB if SUBSET else STDLIB),
+    "subset": SUBSET or "whole stdlib",
     "model": "default bundle (all-MiniLM-L6-v2, no adapters), CPU",
     "model_load_s": round(load_s, 2),
     "walk_and_chunk_s": round(walk_chunk_s, 2),
