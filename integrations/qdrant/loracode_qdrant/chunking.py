@@ -196,6 +196,7 @@ class Chunker:
             return []
         self._data = data
         self._line_starts = _line_starts(data)
+        self._counts: dict[tuple[int, int], int] = {}
         parser = parser_for(language) if language else None
         spans: list[_Span] = []
         if parser is not None:
@@ -288,8 +289,7 @@ class Chunker:
         """Greedily group consecutive nodes into spans under the limit; split oversize nodes."""
         if not nodes:
             return []
-        counts = self.count_tokens([self._data[n.start_byte : n.end_byte].decode("utf-8", "replace")
-                                    for n in nodes])  # fmt: skip
+        counts = self._count_ranges([(n.start_byte, n.end_byte) for n in nodes])
         spans: list[_Span] = []
         start = end = None
         total = 0
@@ -365,8 +365,7 @@ class Chunker:
         out: list[_Span] = []
         pending = spans
         for _ in range(64):
-            texts = [self._data[s.start : s.end].decode("utf-8", "replace") for s in pending]
-            counts = self.count_tokens(texts) if texts else []
+            counts = self._count_ranges([(s.start, s.end) for s in pending])
             over: list[_Span] = []
             for span, count in zip(pending, counts, strict=True):
                 if count <= self.max_tokens:
@@ -398,7 +397,15 @@ class Chunker:
 
     # ---------------------------------------------------------------- helpers
     def _tokens_of(self, start: int, end: int) -> int:
-        return self.count_tokens([self._data[start:end].decode("utf-8", "replace")])[0]
+        return self._count_ranges([(start, end)])[0]
+
+    def _count_ranges(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """Token counts of byte ranges of the current file, each range tokenized at most once."""
+        missing = list(dict.fromkeys(r for r in ranges if r not in self._counts))
+        if missing:
+            texts = [self._data[a:b].decode("utf-8", "replace") for a, b in missing]
+            self._counts.update(zip(missing, self.count_tokens(texts), strict=True))
+        return [self._counts[r] for r in ranges]
 
     def _line_of(self, offset: int) -> int:
         import bisect
