@@ -106,6 +106,8 @@ def format_summary(summary: IndexSummary) -> str:
     ]
     if summary.skipped:
         lines.append("  skipped: " + ", ".join(f"{n} {reason}" for reason, n in summary.skipped.items()))
+    if summary.transcoded_utf16:
+        lines.append(f"  {summary.transcoded_utf16} UTF-16 file(s) indexed after transcoding to UTF-8")
     if summary.lossy_utf8:
         lines.append(f"  {summary.lossy_utf8} file(s) with invalid UTF-8 indexed with replacement characters")
     return "\n".join(lines)

@@ -89,6 +89,7 @@ class IndexSummary:
         chunks_reused: Chunks whose vectors were copied from the store (same id or content).
         chunks_total: Chunks in the store at the end.
         lossy_utf8: Files indexed with invalid UTF-8 replaced by U+FFFD.
+        transcoded_utf16: UTF-16 files (with a byte-order mark) indexed after transcoding to UTF-8.
         seconds: Wall-clock time of the run.
     """
 
@@ -104,6 +105,7 @@ class IndexSummary:
     chunks_reused: int = 0
     chunks_total: int = 0
     lossy_utf8: int = 0
+    transcoded_utf16: int = 0
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -365,8 +367,7 @@ class CodeIndex:
                     skipped[skip.reason] += 1
                     continue
                 summary.lossy_utf8 += content.lossy
-                if content.transcoded:
-                    skipped["transcoded-utf16 (indexed)"] += 1
+                summary.transcoded_utf16 += content.transcoded
                 file_hash = hashlib.sha256(file.language.encode() + b"\0" + content.data).hexdigest()
                 kept.append(file.path)
                 languages.add(file.language)
