@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "SUPPORTED_LANGUAGES",
     "LoRACodeModel",
     "ManifestError",
+    "SUPPORTED_LANGUAGES",
     "__version__",
     "canonical_language",
     "language_for_path",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ def find_adapter_files(directory: str | os.PathLike[str]) -> Path:
     for folder in candidates:
         if (folder / ADAPTER_CONFIG).is_file():
             if not (folder / ADAPTER_WEIGHTS).is_file():
-                found = "adapter_model.bin (a pickle)" if (folder / "adapter_model.bin").exists() else "nothing"
+                found = (
+                    "adapter_model.bin (a pickle)" if (folder / "adapter_model.bin").exists() else "nothing"
+                )
                 raise ManifestError(
                     f"{folder}: expected {ADAPTER_WEIGHTS}, found {found}; loracode-embed loads safetensors only"
                 )
@@ -95,7 +98,9 @@ def entry_from_spec(name: str, spec: Any) -> tuple[Path, AdapterEntry]:
         languages = [canonical_language(match.group("lang"))]
     else:
         languages = []
-    kind = spec.get("kind") or ("language" if len(languages) == 1 and match and match.group("lang") else "task")
+    kind = spec.get("kind") or (
+        "language" if len(languages) == 1 and match and match.group("lang") else "task"
+    )
     entry = AdapterEntry(
         task=task,
         kind=kind,
@@ -122,3 +127,25 @@ def activate(transformers_model: Any, adapter: str | None) -> None:
     else:
         transformers_model.enable_adapters()
         transformers_model.set_adapter(adapter)
+
+
+def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
+    """Load the adapter in ``folder`` onto a transformers model under ``name`` (safetensors only).
+
+    Raises:
+        ManifestError: the adapter does not fit the model (shapes, target modules); names the adapter.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    try:
+        # transformers reports the other adapters' keys as "missing" from this checkpoint, and peft
+        # warns that several adapters share the model: both are expected here and only noise.
+        hf_logging.set_verbosity_error()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute")
+            transformers_model.load_adapter(str(folder), adapter_name=name, use_safetensors=True)
+    except Exception as exc:  # shape mismatch, missing target modules: say which adapter
+        raise ManifestError(f"adapter {name!r} from {folder} does not fit the base model: {exc}") from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)

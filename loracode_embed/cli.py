@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="loracode", description="Code-search embeddings with LoRA adapters routed per task and language."
     )
     parser.add_argument("--version", action="version", version=f"loracode-embed {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in CORE_COMMANDS:
         importlib.import_module(module_name).register(subparsers)

@@ -24,7 +24,9 @@ def check_texts(texts: Any, argument: str) -> list[str]:
     if texts is None:
         raise TypeError(f"{argument} must be a list of strings, got None")
     if isinstance(texts, (str, bytes)):
-        raise TypeError(f"{argument} must be a list of strings, not a single {type(texts).__name__}; wrap it: [text]")
+        raise TypeError(
+            f"{argument} must be a list of strings, not a single {type(texts).__name__}; wrap it: [text]"
+        )
     try:
         items = list(texts)
     except TypeError:

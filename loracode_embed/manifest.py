@@ -115,7 +115,8 @@ class Manifest:
             "base_sha256": self.base.sha256 or self.base.name,
             "embedding_dim": self.embedding_dim,
             "adapters": {
-                name: [e.task, e.kind, sorted(e.languages), e.sha256] for name, e in sorted(self.adapters.items())
+                name: [e.task, e.kind, sorted(e.languages), e.sha256]
+                for name, e in sorted(self.adapters.items())
             },
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -201,10 +202,14 @@ def _parse_adapter(name: str, entry: Any, source: str) -> AdapterEntry:
         raise ManifestError(f"{source}: adapter {name!r} must be an object")
     task = entry.get("task")
     if task not in TASKS:
-        raise ManifestError(f"{source}: adapter {name!r} has task {task!r}; expected one of {', '.join(TASKS)}")
+        raise ManifestError(
+            f"{source}: adapter {name!r} has task {task!r}; expected one of {', '.join(TASKS)}"
+        )
     kind = entry.get("kind")
     if kind not in ADAPTER_KINDS:
-        raise ManifestError(f"{source}: adapter {name!r} has kind {kind!r}; expected one of {', '.join(ADAPTER_KINDS)}")
+        raise ManifestError(
+            f"{source}: adapter {name!r} has kind {kind!r}; expected one of {', '.join(ADAPTER_KINDS)}"
+        )
     languages_raw = entry.get("languages", [])
     if not isinstance(languages_raw, list):
         raise ManifestError(f"{source}: adapter {name!r}: 'languages' must be a list")
@@ -213,7 +218,9 @@ def _parse_adapter(name: str, entry: Any, source: str) -> AdapterEntry:
     except (TypeError, ValueError) as exc:
         raise ManifestError(f"{source}: adapter {name!r}: {exc}") from exc
     if kind == "language" and len(languages) != 1:
-        raise ManifestError(f"{source}: language adapter {name!r} must name exactly one language, got {languages}")
+        raise ManifestError(
+            f"{source}: language adapter {name!r} must name exactly one language, got {languages}"
+        )
     path = safe_relative_path(entry.get("path"), f"{source}: adapter {name!r}")
     return AdapterEntry(
         task=task,
@@ -231,7 +238,11 @@ def _check_unique_routes(adapters: dict[str, AdapterEntry], source: str) -> None
     """Two adapters may not claim the same route: routing must never depend on dict order."""
     seen: dict[tuple[str, str | None], str] = {}
     for name, entry in adapters.items():
-        keys = [(entry.task, lang) for lang in entry.languages] if entry.kind == "language" else [(entry.task, None)]
+        keys = (
+            [(entry.task, lang) for lang in entry.languages]
+            if entry.kind == "language"
+            else [(entry.task, None)]
+        )
         for key in keys:
             if key in seen:
                 raise ManifestError(

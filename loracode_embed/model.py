@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from loracode_embed import st_files
-from loracode_embed.adapters import activate, entry_from_spec, find_adapter_files
+from loracode_embed.adapters import activate, entry_from_spec, find_adapter_files, load_adapter_into
 from loracode_embed.inputs import check_texts, per_item
 from loracode_embed.languages import canonical_language, language_for_path
 from loracode_embed.loading import (
@@ -107,7 +107,10 @@ class LoRACodeModel:
         """
         bundle_dir = Path(path) if path is not None else DEFAULT_BUNDLE
         manifest = Manifest.load(bundle_dir)
-        folders = {name: _checked_adapter_folder(bundle_dir, name, entry) for name, entry in manifest.adapters.items()}
+        folders = {
+            name: _checked_adapter_folder(bundle_dir, name, entry)
+            for name, entry in manifest.adapters.items()
+        }
         base_path = resolve_base(manifest.base, base)
         if manifest.base.sha256:
             actual = cached_sha256(weights_file(base_path))
@@ -265,7 +268,9 @@ class LoRACodeModel:
                 e.task == task and e.kind == "language" for e in self.manifest.adapters.values()
             )
             if decision.language is not None and decision.fallback != "language" and has_language_adapters:
-                logger.warning("No %s adapter for language %r: falling back. %s", task, language, decision.describe())
+                logger.warning(
+                    "No %s adapter for language %r: falling back. %s", task, language, decision.describe()
+                )
             else:
                 logger.info("Routing %s", decision.describe())
         return decision
@@ -276,7 +281,9 @@ class LoRACodeModel:
         if adapter == "base":
             return None
         if adapter not in self.manifest.adapters:
-            raise ValueError(f"Unknown adapter {adapter!r}. Available: {', '.join(self.adapters) or '(none)'}")
+            raise ValueError(
+                f"Unknown adapter {adapter!r}. Available: {', '.join(self.adapters) or '(none)'}"
+            )
         return adapter
 
     # ------------------------------------------------------------------ encoding
@@ -432,7 +439,9 @@ class LoRACodeModel:
                 f"{argument}[{first}] has {lengths[first]} tokens, over the model's limit of {limit} "
                 f"({len(too_long)} input(s) too long); shorten them or pass strict=False to truncate"
             )
-        logger.warning("%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit)
+        logger.warning(
+            "%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit
+        )
 
     # ------------------------------------------------------------------ export
 
@@ -462,7 +471,9 @@ class LoRACodeModel:
                 from peft import PeftModel
 
                 transformer = fresh[0]
-                transformer.model = PeftModel.from_pretrained(transformer.model, str(folder)).merge_and_unload()
+                transformer.model = PeftModel.from_pretrained(
+                    transformer.model, str(folder)
+                ).merge_and_unload()
             else:
                 _load_adapter(fresh, name, folder, self._trust_remote_code)
                 activate(fresh[0].model, name)
@@ -486,7 +497,9 @@ def _resolve_device_dtype(device: str | None, dtype: str | torch.dtype | None) -
     return device, resolved
 
 
-def _load_base(base_path: Path, device: str | None, dtype: str | torch.dtype | None, trust_remote_code: bool) -> Any:
+def _load_base(
+    base_path: Path, device: str | None, dtype: str | torch.dtype | None, trust_remote_code: bool
+) -> Any:
     """Load the base encoder as a SentenceTransformer ending in Normalize; safetensors only."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Normalize
@@ -525,7 +538,4 @@ def _checked_adapter_folder(bundle_dir: Path, name: str, entry: Any) -> Path:
 
 def _load_adapter(st_model: Any, name: str, folder: Path, trust_remote_code: bool) -> None:
     check_no_code(folder, trust_remote_code)
-    try:
-        st_model[0].model.load_adapter(str(folder), adapter_name=name, use_safetensors=True)
-    except Exception as exc:  # shape mismatch, missing target modules: say which adapter
-        raise ManifestError(f"adapter {name!r} from {folder} does not fit the base model: {exc}") from exc
+    load_adapter_into(st_model[0].model, name, folder)

@@ -27,7 +27,7 @@ from typing import Any
 from sentence_transformers.models import Transformer
 from sentence_transformers.util import load_dir_path
 
-from loracode_embed.adapters import activate
+from loracode_embed.adapters import activate, load_adapter_into
 from loracode_embed.loading import cached_sha256, resolve_base, weights_file
 from loracode_embed.manifest import Manifest, ManifestError
 from loracode_embed.routing import route
@@ -73,25 +73,27 @@ class LoRACodeTransformer(Transformer):
         self.manifest = manifest
         self._adapter_lock = threading.RLock()
         for name, entry in manifest.adapters.items():
-            self.model.load_adapter(str(bundle_dir / entry.path), adapter_name=name, use_safetensors=True)
+            load_adapter_into(self.model, name, bundle_dir / entry.path)
 
     def adapter_for(self, task: str | None = None, language: str | None = None) -> str | None:
         """The adapter a call with these ``task`` and ``language`` values uses (``None``: the base)."""
-        if task == "base":
-            return None
-        if task in self.manifest.adapters:
-            return task
+        # Task names come first: the unified adapters are *named* text2code / code2code too.
         if task in _TEXT2CODE_ALIASES:
             return route(self.manifest.adapters, "text2code", language).adapter
         if task == "code2code":
             return route(self.manifest.adapters, "code2code", language).adapter
+        if task == "base":
+            return None
+        if task in self.manifest.adapters:
+            return task
         raise ValueError(
             f"task={task!r}: expected 'text2code', 'code2code', 'base' or an adapter name "
             f"({', '.join(sorted(self.manifest.adapters)) or 'none in this bundle'})"
         )
 
-    def forward(self, features: dict[str, Any], task: str | None = None, language: str | None = None,
-                **kwargs: Any) -> dict[str, Any]:
+    def forward(
+        self, features: dict[str, Any], task: str | None = None, language: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         adapter = self.adapter_for(task, language)
         with self._adapter_lock:  # adapter state is global to the model: switch and run as one step
             activate(self.model, adapter)

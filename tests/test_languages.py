@@ -12,16 +12,40 @@ from loracode_embed.languages import (
 
 @pytest.mark.parametrize(
     ("alias", "expected"),
-    [("py", "python"), ("Python", "python"), ("golang", "go"), ("JS", "javascript"), ("c#", "csharp"),
-     ("C++", "cpp"), ("ts", "typescript"), ("bash", "shell"), (" rb ", "ruby")],
+    [
+        ("py", "python"),
+        ("Python", "python"),
+        ("golang", "go"),
+        ("JS", "javascript"),
+        ("c#", "csharp"),
+        ("C++", "cpp"),
+        ("ts", "typescript"),
+        ("bash", "shell"),
+        (" rb ", "ruby"),
+    ],
 )
 def test_aliases_map_to_canonical_ids(alias, expected):
     assert canonical_language(alias) == expected
 
 
 def test_issue_languages_are_supported():
-    for lang in ("python", "go", "java", "javascript", "typescript", "php", "ruby", "c", "cpp", "csharp",
-                 "rust", "kotlin", "scala", "swift", "shell"):
+    for lang in (
+        "python",
+        "go",
+        "java",
+        "javascript",
+        "typescript",
+        "php",
+        "ruby",
+        "c",
+        "cpp",
+        "csharp",
+        "rust",
+        "kotlin",
+        "scala",
+        "swift",
+        "shell",
+    ):
         assert lang in SUPPORTED_LANGUAGES
 
 
@@ -48,9 +72,20 @@ def test_aliases_and_extensions_do_not_collide():
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("a/b.py", "python"), ("x.GO", "go"), ("Main.java", "java"), ("app.tsx", "typescript"), ("lib.rb", "ruby"),
-     ("Rakefile", "ruby"), ("x.hpp", "cpp"), ("P.cs", "csharp"), ("a.kt", "kotlin"), ("run.sh", "shell"),
-     ("README.md", None), ("Makefile", None)],
+    [
+        ("a/b.py", "python"),
+        ("x.GO", "go"),
+        ("Main.java", "java"),
+        ("app.tsx", "typescript"),
+        ("lib.rb", "ruby"),
+        ("Rakefile", "ruby"),
+        ("x.hpp", "cpp"),
+        ("P.cs", "csharp"),
+        ("a.kt", "kotlin"),
+        ("run.sh", "shell"),
+        ("README.md", None),
+        ("Makefile", None),
+    ],
 )
 def test_language_for_path(path, expected):
     assert language_for_path(path) == expected
@@ -58,8 +93,14 @@ def test_language_for_path(path, expected):
 
 @pytest.mark.parametrize(
     ("line", "expected"),
-    [("#!/usr/bin/env python3", "python"), ("#!/usr/bin/python3.11", "python"), ("#!/bin/bash", "shell"),
-     ("#! /usr/bin/env node", "javascript"), ("#!/usr/bin/env ruby -w", "ruby"), ("print(1)", None)],
+    [
+        ("#!/usr/bin/env python3", "python"),
+        ("#!/usr/bin/python3.11", "python"),
+        ("#!/bin/bash", "shell"),
+        ("#! /usr/bin/env node", "javascript"),
+        ("#!/usr/bin/env ruby -w", "ruby"),
+        ("print(1)", None),
+    ],
 )
 def test_shebangs(line, expected):
     assert language_for_shebang(line) == expected

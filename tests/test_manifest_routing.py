@@ -21,8 +21,11 @@ def _adapter(task="text2code", kind="task", path="adapters/x", languages=()):
 
 
 def test_roundtrip(tmp_path):
-    m = Manifest(base=BaseRef(name="b", sha256="ab"), embedding_dim=8,
-                 adapters={"text2code": AdapterEntry(task="text2code", kind="task", path="adapters/text2code")})
+    m = Manifest(
+        base=BaseRef(name="b", sha256="ab"),
+        embedding_dim=8,
+        adapters={"text2code": AdapterEntry(task="text2code", kind="task", path="adapters/text2code")},
+    )
     m.save(tmp_path)
     loaded = Manifest.load(tmp_path)
     assert loaded.to_dict() == m.to_dict()
@@ -76,14 +79,16 @@ def test_missing_and_invalid_manifest(tmp_path):
         Manifest.load(tmp_path)
 
 
-ADAPTERS = Manifest.from_dict(_manifest_dict(
-    **{
-        "text2code": _adapter(path="a/t"),
-        "text2code-python": _adapter(kind="language", languages=["python"], path="a/p"),
-        "text2code-go": _adapter(kind="language", languages=["go"], path="a/g"),
-        "code2code": _adapter(task="code2code", path="a/c"),
-    }
-)).adapters
+ADAPTERS = Manifest.from_dict(
+    _manifest_dict(
+        **{
+            "text2code": _adapter(path="a/t"),
+            "text2code-python": _adapter(kind="language", languages=["python"], path="a/p"),
+            "text2code-go": _adapter(kind="language", languages=["go"], path="a/g"),
+            "code2code": _adapter(task="code2code", path="a/c"),
+        }
+    )
+).adapters
 
 
 def test_fallback_chain():
@@ -110,7 +115,10 @@ def test_route_errors():
 def test_routing_table_covers_every_language_per_task():
     table = routing_table(ADAPTERS, ("python", "ruby"))
     assert [(r.task, r.language, r.adapter) for r in table] == [
-        ("text2code", None, "text2code"), ("text2code", "python", "text2code-python"),
-        ("text2code", "ruby", "text2code"), ("code2code", None, "code2code"),
-        ("code2code", "python", "code2code"), ("code2code", "ruby", "code2code"),
+        ("text2code", None, "text2code"),
+        ("text2code", "python", "text2code-python"),
+        ("text2code", "ruby", "text2code"),
+        ("code2code", None, "code2code"),
+        ("code2code", "python", "code2code"),
+        ("code2code", "ruby", "code2code"),
     ]

@@ -5,8 +5,8 @@ import threading
 
 import numpy as np
 import pytest
-
 from conftest import CODE_SAMPLES, TINY_BASE, tiny_adapter_specs
+
 from loracode_embed import LoRACodeModel
 
 
@@ -37,17 +37,20 @@ def test_adapters_listed_and_routed(tiny_model):
 
 def test_each_adapter_changes_the_vector(tiny_model):
     text = [CODE_SAMPLES[0]]
-    by_adapter = {name: tiny_model.encode_code(text, adapter=name)[0] for name in [*tiny_model.adapters, "base"]}
+    by_adapter = {
+        name: tiny_model.encode_code(text, adapter=name)[0] for name in [*tiny_model.adapters, "base"]
+    }
     names = sorted(by_adapter)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert np.abs(by_adapter[a] - by_adapter[b]).max() > 1e-3, (a, b)
 
 
 def test_routing_reaches_the_adapter(tiny_model):
     text = [CODE_SAMPLES[0]]
     np.testing.assert_array_equal(
-        tiny_model.encode_code(text, languages="python"), tiny_model.encode_code(text, adapter="text2code-python")
+        tiny_model.encode_code(text, languages="python"),
+        tiny_model.encode_code(text, adapter="text2code-python"),
     )
     np.testing.assert_array_equal(
         tiny_model.encode_code(text, languages="ruby"), tiny_model.encode_code(text, adapter="text2code")
@@ -60,7 +63,7 @@ def test_routing_reaches_the_adapter(tiny_model):
 def test_mixed_languages_keep_input_order(tiny_model):
     langs = ["python", "go", "java", "python", None, "ruby"]
     mixed = tiny_model.encode_code(CODE_SAMPLES, languages=langs)
-    for i, (text, lang) in enumerate(zip(CODE_SAMPLES, langs)):
+    for i, (text, lang) in enumerate(zip(CODE_SAMPLES, langs, strict=True)):
         single = tiny_model.encode_code([text], languages=[lang])
         np.testing.assert_allclose(mixed[i], single[0], atol=1e-6)
 
@@ -86,9 +89,9 @@ def test_query_task_auto_uses_code2code_for_code(tiny_model):
 # Golden vectors: the first values of fixed inputs through the committed tiny model and adapters.
 # They change only if the model, the adapters, pooling or normalisation change.
 GOLDEN = {
-    "base": [],
-    "text2code-python": [],
-    "code2code": [],
+    "base": [0.175659, -0.249363, -0.058679, -0.298354, 0.213481, 0.109695],
+    "text2code-python": [0.177056, -0.216393, -0.015419, -0.274188, 0.195456, 0.117438],
+    "code2code": [0.147744, -0.26331, -0.055792, -0.32521, 0.205775, 0.106455],
 }
 
 
@@ -96,6 +99,25 @@ GOLDEN = {
 def test_golden_vectors(tiny_model, adapter):
     vector = tiny_model.encode_code(["def add(a, b):\n    return a + b\n"], adapter=adapter)[0]
     np.testing.assert_allclose(vector[:6], GOLDEN[adapter], atol=1e-5)
+
+
+def test_adapter_matches_a_plain_peft_reference(tiny_model):
+    """An independent computation: PEFT on transformers, mean pooling, L2 normalisation."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModel
+
+    texts = CODE_SAMPLES[:4]
+    reference = PeftModel.from_pretrained(
+        AutoModel.from_pretrained(str(TINY_BASE)), str(tiny_adapter_specs()["text2code-python"])
+    ).eval()
+    batch = tiny_model.tokenizer(texts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        hidden = reference(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+    ours = tiny_model.encode_code(texts, languages="python")
+    assert np.abs(ours - pooled).max() <= 1e-5
 
 
 def test_threads_give_the_same_vectors_as_serial_calls(tiny_model):
@@ -115,7 +137,7 @@ def test_threads_give_the_same_vectors_as_serial_calls(tiny_model):
         t.start()
     for t in threads:
         t.join()
-    for got, want in zip(results, serial):
+    for got, want in zip(results, serial, strict=True):
         assert np.abs(got - want).max() <= 1e-6
 
 
@@ -189,14 +211,22 @@ def test_dtype_and_device_arguments():
 def test_from_base_with_explicit_specs():
     model = LoRACodeModel.from_base(
         TINY_BASE,
-        adapters={"my-adapter": {"path": tiny_adapter_specs()["text2code-python"], "task": "text2code",
-                                 "languages": ["python"], "kind": "language"}},
+        adapters={
+            "my-adapter": {
+                "path": tiny_adapter_specs()["text2code-python"],
+                "task": "text2code",
+                "languages": ["python"],
+                "kind": "language",
+            }
+        },
         device="cpu",
     )
     assert model.route("text2code", "python") == "my-adapter"
     assert model.manifest.adapters["my-adapter"].lora["r"] == 4
     with pytest.raises(ValueError, match="cannot tell its task from the name"):
-        LoRACodeModel.from_base(TINY_BASE, adapters={"mystery": tiny_adapter_specs()["text2code"]}, device="cpu")
+        LoRACodeModel.from_base(
+            TINY_BASE, adapters={"mystery": tiny_adapter_specs()["text2code"]}, device="cpu"
+        )
     with pytest.raises(TypeError, match=r"adapters\['text2code'\] must be a directory path"):
         LoRACodeModel.from_base(TINY_BASE, adapters={"text2code": 3}, device="cpu")
 

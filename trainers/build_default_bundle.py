@@ -20,13 +20,17 @@ from loracode_embed.loading import DEFAULT_BUNDLE
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=DIR", help="an adapter to include")
+    parser.add_argument(
+        "--adapter", action="append", default=[], metavar="NAME=DIR", help="an adapter to include"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
     args = parser.parse_args()
     adapters = dict(item.split("=", 1) for item in args.adapter)
     model = LoRACodeModel.from_base(None, adapters=adapters, device="cpu")
     model.manifest.description = "Default loracode-embed bundle: all-MiniLM-L6-v2" + (
-        f" with code-search LoRA adapters {', '.join(model.adapters)}" if model.adapters else " (no trained adapters yet)"
+        f" with code-search LoRA adapters {', '.join(model.adapters)}"
+        if model.adapters
+        else " (no trained adapters yet)"
     )
     staging = args.out.with_name(args.out.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)

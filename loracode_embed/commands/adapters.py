@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from loracode_embed.languages import SUPPORTED_LANGUAGES
-from loracode_embed.manifest import Manifest
 from loracode_embed.loading import DEFAULT_BUNDLE
+from loracode_embed.manifest import Manifest
 from loracode_embed.routing import routing_table
 
 
@@ -28,14 +28,23 @@ def run(args: argparse.Namespace) -> int:
     manifest = Manifest.load(args.model or DEFAULT_BUNDLE)
     table = routing_table(manifest.adapters, SUPPORTED_LANGUAGES)
     if args.json:
-        print(json.dumps({
-            "base": manifest.base.name,
-            "embedding_dim": manifest.embedding_dim,
-            "adapters": {name: {"task": e.task, "kind": e.kind, "languages": e.languages, "lora": e.lora}
-                         for name, e in sorted(manifest.adapters.items())},
-            "routes": [{"task": r.task, "language": r.language, "adapter": r.adapter, "fallback": r.fallback}
-                       for r in table],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "base": manifest.base.name,
+                    "embedding_dim": manifest.embedding_dim,
+                    "adapters": {
+                        name: {"task": e.task, "kind": e.kind, "languages": e.languages, "lora": e.lora}
+                        for name, e in sorted(manifest.adapters.items())
+                    },
+                    "routes": [
+                        {"task": r.task, "language": r.language, "adapter": r.adapter, "fallback": r.fallback}
+                        for r in table
+                    ],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"base: {manifest.base.name}  (embedding size {manifest.embedding_dim})")
     if not manifest.adapters:
@@ -44,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         print("adapters:")
         for name, entry in sorted(manifest.adapters.items()):
             langs = ", ".join(entry.languages) or "all"
-            print(f"  {name:<24} task={entry.task:<9} kind={entry.kind:<8} languages={langs}  r={entry.lora.get('r')}")
+            print(
+                f"  {name:<24} task={entry.task:<9} kind={entry.kind:<8} languages={langs}  r={entry.lora.get('r')}"
+            )
     print("routes (task, language -> adapter):")
     for r in table:
         print(f"  {r.task:<9} {r.language or '*':<12} -> {r.adapter or 'base'}  ({r.fallback})")

@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to embed (default: lines of stdin)")
-    parser.add_argument("--file", action="append", type=Path, default=[], help="embed a whole file (repeatable)")
+    parser.add_argument(
+        "--file", action="append", type=Path, default=[], help="embed a whole file (repeatable)"
+    )
     parser.add_argument("--task", choices=QUERY_TASKS, default="auto", help="query task (default: auto)")
     parser.add_argument("--language", help="programming language, for its adapter (e.g. python, go)")
     parser.add_argument("--code", action="store_true", help="embed as code (documents), not as queries")
@@ -51,18 +53,25 @@ def run(args: argparse.Namespace) -> int:
     model = LoRACodeModel.from_pretrained(args.model, device=args.device)
     if args.code:
         task = "text2code" if args.task == "auto" else args.task
-        vectors = model.encode_code(texts, languages=languages, task=task, adapter=args.adapter,
-                                    batch_size=args.batch_size)
+        vectors = model.encode_code(
+            texts, languages=languages, task=task, adapter=args.adapter, batch_size=args.batch_size
+        )
         tasks = [task] * len(texts)
     else:
-        vectors = model.encode_query(texts, language=args.language, task=args.task, adapter=args.adapter,
-                                     batch_size=args.batch_size)
+        vectors = model.encode_query(
+            texts, language=args.language, task=args.task, adapter=args.adapter, batch_size=args.batch_size
+        )
         tasks = [args.task if args.task != "auto" else model.classify_query(t) for t in texts]
-    for index, (vector, task) in enumerate(zip(vectors, tasks)):
+    for index, (vector, task) in enumerate(zip(vectors, tasks, strict=True)):
         if args.adapter == "auto":
             adapter = model.route(task, args.language)
         else:
             adapter = None if args.adapter == "base" else args.adapter
-        record = {"index": index, "task": task, "adapter": adapter or "base", "vector": [round(float(x), 7) for x in vector]}
+        record = {
+            "index": index,
+            "task": task,
+            "adapter": adapter or "base",
+            "vector": [round(float(x), 7) for x in vector],
+        }
         print(json.dumps(record))
     return 0

@@ -1,0 +1,224 @@
+"""Encoding throughput: plain sentence-transformers vs LoRACodeModel, one adapter vs many in one call.
+
+Runs on CPU or GPU with random-weight models of two shapes (no weights can be downloaded):
+
+* ``unixcoder``: RoBERTa, 12 layers, hidden 768, 12 heads, vocab 51,416 (about 125M parameters);
+* ``minilm``: BERT, 6 layers, hidden 384, 12 heads, vocab 30,522 (all-MiniLM-L6-v2's shape).
+
+Inputs are random token ids decoded to text and cut to exactly ``--chunk-tokens`` (code chunks) and
+``--query-tokens`` (queries) tokens, so every path sees the same token counts. Seven LoRA adapters
+(r=16 on query/value, random, non-zero) are attached for the LoRACodeModel paths.
+
+Model FLOPs per token = 2 x (non-embedding parameters) + 4 x layers x seq x hidden (attention scores
+and weighted sum), counted for the forward pass only.
+
+    python benchmarks/encode_throughput.py --device cuda --shapes unixcoder minilm --out results.json
+    python benchmarks/encode_throughput.py --device cpu --shapes minilm --n-chunks 256   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SHAPES = {
+    "unixcoder": dict(kind="roberta", layers=12, hidden=768, heads=12, ffn=3072, vocab=51416, positions=1026),
+    "minilm": dict(kind="bert", layers=6, hidden=384, heads=12, ffn=1536, vocab=30522, positions=512),
+}
+N_ADAPTERS = 7
+
+
+def build_base(shape: str, out: Path) -> Path:
+    """A random-weight encoder of the given shape, saved with a tokenizer, as a local model directory."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast, RobertaConfig, RobertaModel
+
+    spec = SHAPES[shape]
+    torch.manual_seed(0)
+    common = dict(
+        vocab_size=spec["vocab"],
+        hidden_size=spec["hidden"],
+        num_hidden_layers=spec["layers"],
+        num_attention_heads=spec["heads"],
+        intermediate_size=spec["ffn"],
+        max_position_embeddings=spec["positions"],
+    )
+    if spec["kind"] == "roberta":
+        model = RobertaModel(
+            RobertaConfig(**common, type_vocab_size=10, pad_token_id=1), add_pooling_layer=False
+        )
+    else:
+        model = BertModel(BertConfig(**common), add_pooling_layer=False)
+    model.save_pretrained(str(out), safe_serialization=True)
+    # A WordPiece vocabulary of the right size: token "t<i>" for every id, so random ids decode to words.
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"t{i}" for i in range(spec["vocab"] - 5)]
+    (out / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(out / "vocab.txt"), model_max_length=512).save_pretrained(str(out))
+    return out
+
+
+def build_adapters(base_dir: Path, out: Path) -> dict[str, Path]:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModel
+
+    adapters = {}
+    names = ["text2code", "code2code"] + [
+        f"text2code-{lang}" for lang in ("python", "go", "java", "javascript", "php")
+    ]
+    for seed, name in enumerate(names[:N_ADAPTERS]):
+        torch.manual_seed(100 + seed)
+        peft_model = get_peft_model(
+            AutoModel.from_pretrained(str(base_dir)),
+            LoraConfig(r=16, lora_alpha=32, target_modules=["query", "value"], init_lora_weights=False),
+        )
+        peft_model.save_pretrained(str(out / name), safe_serialization=True)
+        adapters[name] = out / name
+    return adapters
+
+
+def make_texts(n: int, tokens: int, vocab: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    # "[CLS] ... [SEP]" add 2 tokens: ask for tokens-2 words so the encoded length is exactly `tokens`.
+    return [" ".join(f"t{i}" for i in rng.integers(0, vocab - 5, tokens - 2)) for _ in range(n)]
+
+
+def flops_per_token(shape: str, seq: int) -> float:
+    s = SHAPES[shape]
+    h, layers, ffn = s["hidden"], s["layers"], s["ffn"]
+    dense = layers * (4 * h * h + 2 * h * ffn)  # q, k, v, o + two FFN matrices
+    return 2 * dense + 4 * layers * seq * h
+
+
+def timed(fn, repeats: int, device: str) -> float:
+    fn()  # warm-up: kernels, allocator, tokenizer caches
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
+    from sentence_transformers import SentenceTransformer
+
+    from loracode_embed import LoRACodeModel
+
+    base_dir = build_base(shape, work / shape)
+    adapters = build_adapters(base_dir, work / f"{shape}-adapters")
+    chunks = make_texts(args.n_chunks, args.chunk_tokens, SHAPES[shape]["vocab"], 1)
+    queries = make_texts(args.n_chunks, args.query_tokens, SHAPES[shape]["vocab"], 2)
+    rows = []
+    peak_gb = None
+
+    def record(path: str, texts: list[str], seq: int, seconds: float, extra: dict | None = None) -> None:
+        per_s = len(texts) / seconds
+        row = {
+            "shape": shape,
+            "path": path,
+            "seq_tokens": seq,
+            "items_per_s": round(per_s, 1),
+            "tflops": round(per_s * seq * flops_per_token(shape, seq) / 1e12, 2),
+            **(extra or {}),
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    for dtype_name in ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]:
+        st = SentenceTransformer(str(base_dir), device=args.device)
+        st.max_seq_length = args.chunk_tokens
+        st.to(getattr(torch, dtype_name))
+        for label, texts, seq in (
+            ("chunks", chunks, args.chunk_tokens),
+            ("queries", queries, args.query_tokens),
+        ):
+            seconds = timed(
+                lambda t=texts, m=st: m.encode(t, batch_size=args.batch_size), args.repeats, args.device
+            )
+            record(f"sentence-transformers {dtype_name} {label}", texts, seq, seconds)
+
+    if args.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    model = LoRACodeModel.from_base(base_dir, adapters=adapters, device=args.device)
+    model._st.max_seq_length = args.chunk_tokens
+    names = sorted(adapters)
+    one = lambda: model.encode_code(chunks, adapter="text2code-python", batch_size=args.batch_size)  # noqa: E731
+    record(
+        "LoRACodeModel default dtype, 1 adapter, chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(one, args.repeats, args.device),
+    )
+    mixed_names = [names[i % len(names)] for i in range(len(chunks))]
+
+    def mixed():
+        # Seven adapters in one call: the model groups inputs per adapter.
+        out = np.empty((len(chunks), model.embedding_dim), dtype=np.float32)
+        for name in names:
+            idx = [i for i, n in enumerate(mixed_names) if n == name]
+            out[idx] = model.encode_code([chunks[i] for i in idx], adapter=name, batch_size=args.batch_size)
+        return out
+
+    record(
+        "LoRACodeModel default dtype, 7 adapters mixed, chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(mixed, args.repeats, args.device),
+    )
+    if args.device.startswith("cuda"):
+        peak_gb = torch.cuda.max_memory_allocated() / 2**30
+    merged_dir = model.export("text2code-python", work / f"{shape}-merged", merge=True)
+    merged = SentenceTransformer(str(merged_dir), device=args.device)
+    merged.max_seq_length = args.chunk_tokens
+    merged.to(model.dtype)
+    record(
+        "merged single adapter (sentence-transformers, same dtype), chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(lambda: merged.encode(chunks, batch_size=args.batch_size), args.repeats, args.device),
+    )
+    if peak_gb is not None:
+        rows[-1]["lora_model_peak_allocated_gib"] = round(peak_gb, 3)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--shapes", nargs="+", default=["unixcoder", "minilm"], choices=sorted(SHAPES))
+    parser.add_argument("--n-chunks", type=int, default=8192)
+    parser.add_argument("--chunk-tokens", type=int, default=256)
+    parser.add_argument("--query-tokens", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    info = {
+        "device": args.device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [row for shape in args.shapes for row in run_shape(shape, args, Path(tmp))]
+    result = {"info": info, "rows": rows}
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'shape':<10} {'path':<70} {'items/s':>10} {'TFLOP/s':>8}")
+    for row in rows:
+        print(f"{row['shape']:<10} {row['path']:<70} {row['items_per_s']:>10} {row['tflops']:>8}")
+
+
+if __name__ == "__main__":
+    main()
