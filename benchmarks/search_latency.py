@@ -35,6 +35,7 @@ OUT = Path(__file__).resolve().parent / "results" / "search_latency.json"
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.ids import chunk_point_id  # noqa: E402
+from loracode_qdrant.index import _torch_threads  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
@@ -123,7 +124,8 @@ def main() -> None:
             totals.append((time.perf_counter() - t0) * 1000)
             assert len(hits) == K
             t0 = time.perf_counter()
-            vec = model.encode_query([q], task="text2code", adapter="base")[0]
+            with _torch_threads(index.query_threads):  # as CodeIndex.search embeds queries
+                vec = model.encode_query([q], task="text2code", adapter="base")[0]
             t1 = time.perf_counter()
             index.store.search("base", vec.tolist(), K, languages=LANGS)
             t2 = time.perf_counter()
@@ -161,6 +163,7 @@ def main() -> None:
             },
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
             "load_average": os.getloadavg(),
+            "query_threads": index.query_threads,
             "vectors": "synthetic random unit vectors (store part); real MiniLM query embedding",
         }
         results[str(n)] = entry

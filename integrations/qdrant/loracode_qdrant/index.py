@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import logging
@@ -49,7 +50,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,9 @@ class CodeIndex:
         max_file_bytes: Larger files are skipped.
         batch_size: Chunks per embedding batch.
         show_progress: Show a progress bar on stderr (default: only when stderr is a terminal).
+        query_threads: torch intra-op threads while embedding a query (restored afterwards); ``None``
+            leaves torch's setting. One thread is the default: a single short query gains nothing from
+            more, and on a busy machine extra threads only wait for each other (see docs/benchmarks.md).
 
     Example:
         >>> from loracode_qdrant.testing import FakeModel
@@ -206,6 +210,7 @@ class CodeIndex:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         batch_size: int = 64,
         show_progress: bool | None = None,
+        query_threads: int | None = 1,
     ) -> None:
         self.root = Path(root).expanduser().resolve() if root is not None else None
         self._model = model
@@ -217,6 +222,7 @@ class CodeIndex:
         self.max_file_bytes = max_file_bytes
         self.batch_size = batch_size
         self.show_progress = show_progress
+        self.query_threads = query_threads
         self._meta: dict[str, Any] | None = None
         self._opened_for: str | None = None
         self._paths_cache: list[tuple[str, str]] | None = None
@@ -574,9 +580,10 @@ class CodeIndex:
         found: dict[str, tuple[StoredHit, str]] = {}
         for space, (adapter, langs) in groups.items():
             qlang = langs[0] if langs and len(langs) == 1 else None
-            vec = np.asarray(
-                model.encode_query([query], language=qlang, task=task, adapter=adapter or "base")
-            )[0]
+            with _torch_threads(self.query_threads):
+                vec = np.asarray(
+                    model.encode_query([query], language=qlang, task=task, adapter=adapter or "base")
+                )[0]
             hits = self.store.search(space, vec.tolist(), k, languages=langs, paths=paths)
             lists.append([(h.id, h.score) for h in hits])
             for h in hits:
@@ -609,6 +616,21 @@ class CodeIndex:
             for p, _ in self._paths_cache
             if spec.match_file(p) or any(fnmatch.fnmatchcase(p, g) for g in globs)
         ]
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads (if torch is loaded), then restore the setting."""
+    torch = sys.modules.get("torch")
+    if n is None or torch is None or torch.get_num_threads() == n:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _chunk_payload(file: SourceFile, chunk: Chunk) -> dict[str, Any]:
