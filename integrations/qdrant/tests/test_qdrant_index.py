@@ -217,3 +217,16 @@ def test_hostile_files_are_counted_not_fatal(tmp_path: Path) -> None:
         assert (summary.added, summary.lossy_utf8, summary.transcoded_utf16) == (3, 1, 1)
         assert summary.skipped == {"binary": 1, "minified": 1, "symlink": 1, "too-large": 1}
         assert index.search("wide", k=1)[0].symbol == "wide"
+
+
+def test_query_threads_are_restored() -> None:
+    import torch
+
+    from loracode_qdrant.index import _torch_threads
+
+    torch.set_num_threads(2)
+    with _torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    with _torch_threads(None):
+        assert torch.get_num_threads() == 2
