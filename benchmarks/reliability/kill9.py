@@ -151,7 +151,7 @@ def main() -> None:
         rc, full_s = run_indexer(tree, clean_idx)
         assert rc == 0, "clean run failed"
         clean = snapshot(clean_idx)
-        delay = rng.uniform(0.0, full_s if trial % 2 == 0 else incremental_s)
+        delay = rng.uniform(0.0, 0.9 * (full_s if trial % 2 == 0 else incremental_s))
         rc_killed, _ = run_indexer(tree, idx, kill_after=delay)
         after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
         incomplete = check_done_files_complete(after_kill) if after_kill else 0
