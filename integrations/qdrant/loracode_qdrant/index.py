@@ -576,6 +576,8 @@ class CodeIndex:
             for lang in wanted if wanted is not None else indexed:
                 adapter = model.route(task, lang)
                 groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
+        if not groups:  # nothing indexed (or no indexed file in the wanted languages)
+            return []
         lists: list[list[tuple[str, float]]] = []
         found: dict[str, tuple[StoredHit, str]] = {}
         for space, (adapter, langs) in groups.items():

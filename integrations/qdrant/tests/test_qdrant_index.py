@@ -230,3 +230,14 @@ def test_query_threads_are_restored() -> None:
     assert torch.get_num_threads() == 2
     with _torch_threads(None):
         assert torch.get_num_threads() == 2
+
+
+def test_empty_tree_indexes_and_searches_to_nothing(make_index, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no code here\n")
+    index = make_index(empty)
+    summary = index.index()
+    assert (summary.files, summary.chunks_total, summary.skipped) == (0, 0, {"unknown-language": 1})
+    assert index.search("anything") == []
+    assert index.search("anything", mode="unified") == []
