@@ -14,7 +14,7 @@ $(BIN)/loracode: pyproject.toml $(addsuffix /pyproject.toml,$(INTEGRATIONS))
 	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]" $(foreach dir,$(INTEGRATIONS),-e "./$(dir)[test]")
+	$(BIN)/pip install --quiet -e ".[dev,train,mine]" $(foreach dir,$(INTEGRATIONS),-e "./$(dir)[test]")
 	touch $(BIN)/loracode
 
 install: $(BIN)/loracode

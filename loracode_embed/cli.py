@@ -24,6 +24,8 @@ from loracode_embed import __version__
 CORE_COMMANDS: tuple[str, ...] = (
     "loracode_embed.commands.embed",
     "loracode_embed.commands.adapters",
+    "loracode_embed.commands.train",
+    "loracode_embed.commands.mine",
 )
 PLUGIN_GROUP = "loracode_embed.commands"
 

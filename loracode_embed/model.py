@@ -477,9 +477,10 @@ class LoRACodeModel:
             else:
                 _load_adapter(fresh, name, folder, self._trust_remote_code)
                 activate(fresh[0].model, name)
+                # The exported adapter_config.json names the local base, so SentenceTransformer(out)
+                # finds it offline (and peft does not look the base up on the hub while saving).
+                fresh[0].model.peft_config[name].base_model_name_or_path = os.fspath(self.base_path)
         fresh.save(str(out))
-        if name is not None and not merge:
-            st_files.point_adapter_at_base(out, self.base_path)
         return out
 
 

@@ -7,11 +7,8 @@ reads ``loracode.json``; the pooling and normalisation modules after it are the 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
-
-from loracode_embed.manifest import ADAPTER_CONFIG
 
 ROUTER_CLASS = "loracode_embed.st_module.LoRACodeTransformer"
 
@@ -29,14 +26,6 @@ def write_st_files(st_model: Any, out: Path, max_seq_length: int) -> None:
     _write_json(out / "modules.json", modules)
     _write_json(out / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
     _write_json(out / "config_sentence_transformers.json", {"model_type": "SentenceTransformer"})
-
-
-def point_adapter_at_base(export_dir: Path, base_path: Path) -> None:
-    """Make an exported adapter's ``base_model_name_or_path`` the local base directory it was built on."""
-    config_path = export_dir / ADAPTER_CONFIG
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    config["base_model_name_or_path"] = os.fspath(base_path)
-    _write_json(config_path, config)
 
 
 def _write_json(path: Path, value: Any) -> None:
