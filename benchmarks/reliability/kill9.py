@@ -1,0 +1,205 @@
+"""Reliability: `kill -9` the indexer at random moments, run it again, compare with a clean index.
+
+For each trial (>= 20): an indexer process works on a copy of a source tree; it is killed with SIGKILL
+after a random delay within the duration of a full run. The store is then checked *as the kill left
+it* (every file record's chunks must all be present: no file marked done with chunks missing), the
+indexer is run again to completion, and the store must equal a clean index of the same tree: same
+chunk ids with the same payloads (0 lost, 0 duplicates, 0 stale points). Even trials first mutate the
+tree (edit, delete, rename, add files) on top of the previous trial's store, so kills also land in
+incremental runs that update and delete.
+
+    PYTHONPATH=.:integrations/qdrant python benchmarks/reliability/kill9.py            # fake model (fast)
+    MODEL=default TRIALS=20 PYTHONPATH=.:integrations/qdrant python benchmarks/reliability/kill9.py
+
+MODEL=fake uses loracode_qdrant.testing.FakeModel (store behaviour does not depend on the model; the
+run is short enough for many kills); MODEL=default uses the real default bundle (MiniLM, CPU).
+Writes benchmarks/results/kill9_<model>.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+# ---- knobs
+TRIALS = int(os.environ.get("TRIALS", "20"))
+MODEL = os.environ.get("MODEL", "fake")
+SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http,logging,urllib,email,concurrent").split(",")
+SEED = int(os.environ.get("SEED", "0"))
+WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-kill9-")))
+OUT = Path(__file__).resolve().parents[1] / "results" / f"kill9_{MODEL}.json"
+REPO = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'integrations' / 'qdrant'}"}
+
+CHILD = """
+import sys
+from loracode_qdrant import CodeIndex
+if sys.argv[3] == "fake":
+    from loracode_qdrant.testing import FakeModel
+    model = FakeModel(dim=384, max_seq_length=256)
+else:
+    from loracode_embed import LoRACodeModel
+    model = LoRACodeModel.from_pretrained(device="cpu")
+print("ready", flush=True)
+with CodeIndex(sys.argv[1], model=model, index_dir=sys.argv[2], batch_size=16, show_progress=False) as index:
+    print(index.index().to_dict(), flush=True)
+"""
+
+
+def run_indexer(tree: Path, idx: Path, kill_after: float | None = None) -> tuple[int, float]:
+    """Run an indexer process; with kill_after, SIGKILL it that many seconds after its model is loaded."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tree), str(idx), MODEL],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    t0 = time.perf_counter()
+    if kill_after is not None:
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+    rc = proc.wait()
+    return rc, time.perf_counter() - t0
+
+
+def snapshot(idx: Path) -> dict:
+    """The store's chunks and file records, read directly from the shard."""
+    from loracode_qdrant.store import EdgeStore
+
+    store = EdgeStore(idx)
+    store.acquire()
+    store.read_only = True
+    import json as _json
+
+    dim = _json.loads((idx / "shard" / "edge_config.json").read_text())["vectors"]["base"]["size"]
+    store.open(["base"], dim)
+    chunks = {}
+    for hit in store.scroll("chunk"):
+        p = hit.payload
+        chunks[hit.id] = (p["path"], p["start_byte"], p["end_byte"], p["start_line"], p["content_hash"])
+    files = {h.payload["path"]: h.payload for h in store.scroll("file")}
+    total = store.count()
+    store.close()
+    return {"chunks": chunks, "files": files, "total": total}
+
+
+def check_done_files_complete(snap: dict) -> int:
+    """Files whose record exists but some of whose chunks are missing."""
+    return sum(1 for rec in snap["files"].values() if not set(rec["chunk_ids"]) <= set(snap["chunks"]))
+
+
+def compare(got: dict, clean: dict) -> dict:
+    lost = set(clean["chunks"]) - set(got["chunks"])
+    stale = set(got["chunks"]) - set(clean["chunks"])
+    changed = {i for i in set(got["chunks"]) & set(clean["chunks"]) if got["chunks"][i] != clean["chunks"][i]}
+    spans = [v[:3] for v in got["chunks"].values()]
+    return {
+        "lost": len(lost),
+        "stale": len(stale),
+        "payload_mismatch": len(changed),
+        "duplicates": len(spans) - len(set(spans)),
+        "stale_file_records": len(set(got["files"]) - set(clean["files"])),
+        "missing_file_records": len(set(clean["files"]) - set(got["files"])),
+        "extra_points": got["total"] - clean["total"],
+    }
+
+
+def mutate(tree: Path, rng: random.Random) -> None:
+    files = sorted(p for p in tree.rglob("*.py"))
+    for p in rng.sample(files, 3):  # edit
+        text = p.read_text(encoding="utf-8", errors="replace")
+        p.write_text(text + f"\n\ndef added_{rng.randrange(10**6)}(x):\n    return x * 2\n", encoding="utf-8")
+    victim = rng.choice(files)
+    if victim.exists():
+        victim.unlink()  # delete
+    mover = rng.choice([p for p in files if p.exists()])
+    mover.rename(mover.with_name(f"renamed_{rng.randrange(10**6)}_{mover.name}"))  # rename
+    (tree / f"new_{rng.randrange(10**6)}.py").write_text("def fresh(a, b):\n    return a + b\n")  # add
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    tree = WORK / "tree"
+    shutil.rmtree(WORK, ignore_errors=True)
+    for name in SOURCE_PACKAGES:
+        shutil.copytree(stdlib / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+    idx = WORK / "idx"
+    trials = []
+    incremental_s = 1.0  # running estimate of an incremental run's length, for kill delays
+    for trial in range(TRIALS):
+        if trial % 2 == 1:
+            mutate(tree, rng)  # incremental: on top of the previous trial's store
+        else:
+            shutil.rmtree(idx, ignore_errors=True)  # from scratch
+        clean_idx = WORK / "clean"
+        shutil.rmtree(clean_idx, ignore_errors=True)
+        rc, full_s = run_indexer(tree, clean_idx)
+        assert rc == 0, "clean run failed"
+        clean = snapshot(clean_idx)
+        delay = rng.uniform(0.0, 0.9 * (full_s if trial % 2 == 0 else incremental_s))
+        rc_killed, _ = run_indexer(tree, idx, kill_after=delay)
+        after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
+        incomplete = check_done_files_complete(after_kill) if after_kill else 0
+        rc_rerun, rerun_s = run_indexer(tree, idx)
+        if trial % 2 == 1:
+            incremental_s = max(0.2, rerun_s)
+        result = compare(snapshot(idx), clean)
+        ok = rc_rerun == 0 and incomplete == 0 and not any(result.values())
+        trials.append(
+            {
+                "trial": trial,
+                "kind": "incremental" if trial % 2 else "fresh",
+                "kill_after_s": round(delay, 2),
+                "killed": rc_killed == -signal.SIGKILL,
+                "clean_run_s": round(full_s, 2),
+                "points_after_kill": after_kill["total"] if after_kill else 0,
+                "done_files_with_missing_chunks": incomplete,
+                **result,
+                "ok": ok,
+            }
+        )
+        print(json.dumps(trials[-1]), flush=True)
+    summary = {
+        "model": MODEL,
+        "trials": len(trials),
+        "killed_mid_run": sum(t["killed"] for t in trials),
+        "all_ok": all(t["ok"] for t in trials),
+        "totals": {
+            k: sum(t[k] for t in trials)
+            for k in (
+                "lost",
+                "stale",
+                "duplicates",
+                "payload_mismatch",
+                "done_files_with_missing_chunks",
+                "extra_points",
+            )
+        },
+        "tree": {"packages": SOURCE_PACKAGES, "files": len(list(tree.rglob("*.py")))},
+        "machine": f"{os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "trials_detail": trials,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in summary.items() if k != "trials_detail"}, indent=2))
+    if not summary["all_ok"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Benchmark: search quality (MRR@10) on natural-language queries made from stripped docstrings.
+
+How the labelled set is built:
+
+1. Copy the source of real Python projects (by default ``marshmallow`` and ``python-dateutil`` as
+   installed in the environment; both are held out from adapter training, see shared/HOLDOUT.md).
+2. With ``ast``, find every function, method and class with a docstring. The query is the docstring's
+   first sentence (first paragraph, cut at the first ". "), kept if it has at least 4 words and is not
+   shared with another definition. The relevant chunk is any chunk of the same file whose lines cover
+   the definition's ``def``/``class`` line.
+3. Every docstring is replaced by ``pass`` lines (line numbers unchanged) in the copy, so the answer
+   text is never in the index; then the copy is indexed and each query searched (k=10).
+
+MRR@10 and recall@1/@10 are reported for the default per-language search (fused) and for the unified
+space. Run from the repository root:
+
+    PYTHONPATH=.:integrations/qdrant python benchmarks/search_quality.py
+
+Writes benchmarks/results/search_quality.json.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import platform
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+# ---- knobs
+PACKAGES = os.environ.get("PACKAGES", "marshmallow,dateutil").split(",")
+MAX_QUERIES = int(os.environ.get("MAX_QUERIES", "400"))
+K = 10
+SEED = 0
+WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-quality-")))
+OUT = Path(__file__).resolve().parent / "results" / "search_quality.json"
+
+from loracode_qdrant import CodeIndex  # noqa: E402
+
+from loracode_embed import LoRACodeModel  # noqa: E402
+
+
+def first_sentence(doc: str) -> str:
+    para = " ".join(doc.strip().split("\n\n")[0].split())
+    cut = para.find(". ")
+    return (para[: cut + 1] if cut != -1 else para).strip()
+
+
+def strip_and_label(src_root: Path, dst_root: Path) -> list[dict]:
+    """Copy .py files with docstrings blanked; return the labelled queries."""
+    labels = []
+    for path in sorted(src_root.rglob("*.py")):
+        rel = path.relative_to(src_root.parent).as_posix()
+        text = path.read_text(encoding="utf-8")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.splitlines(keepends=True)
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+                continue
+            body = node.body
+            if not (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                continue
+            doc = body[0]
+            indent = " " * doc.col_offset
+            for i in range(doc.lineno - 1, doc.end_lineno):
+                lines[i] = (indent + "pass\n") if i == doc.lineno - 1 else "\n"
+            if isinstance(node, ast.Module):
+                continue
+            query = first_sentence(doc.value.value)
+            if len(query.split()) >= 4:
+                labels.append({"query": query, "path": rel, "line": node.lineno, "name": node.name})
+        out = dst_root / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(lines), encoding="utf-8")
+        ast.parse(out.read_text(encoding="utf-8"))  # still valid Python
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label["query"]] = counts.get(label["query"], 0) + 1
+    return [label for label in labels if counts[label["query"]] == 1]
+
+
+def evaluate(index: CodeIndex, labels: list[dict], mode: str) -> dict:
+    rr, r1, r10, times = [], 0, 0, []
+    for label in labels:
+        t0 = time.perf_counter()
+        hits = index.search(label["query"], k=K, mode=mode, task="text2code")
+        times.append(time.perf_counter() - t0)
+        rank = next(
+            (
+                i + 1
+                for i, h in enumerate(hits)
+                if h.path == label["path"] and h.start_line <= label["line"] <= h.end_line
+            ),
+            None,
+        )
+        rr.append(1.0 / rank if rank else 0.0)
+        r1 += rank == 1
+        r10 += rank is not None
+    n = len(labels)
+    return {
+        "mrr@10": round(sum(rr) / n, 4),
+        "recall@1": round(r1 / n, 4),
+        "recall@10": round(r10 / n, 4),
+        "mean_search_ms": round(1000 * sum(times) / n, 1),
+    }
+
+
+def main() -> None:
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    tree = WORKDIR / "tree"
+    labels: list[dict] = []
+    sources = {}
+    for name in PACKAGES:
+        module = importlib.import_module(name)
+        src = Path(module.__file__).parent
+        sources[name] = str(src)
+        labels += strip_and_label(src, tree)
+    random.Random(SEED).shuffle(labels)
+    labels = labels[:MAX_QUERIES]
+    model = LoRACodeModel.from_pretrained(device="cpu")
+    with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx") as index:
+        summary = index.index()
+        per_language = evaluate(index, labels, "per-language")
+        unified = evaluate(index, labels, "unified")
+    result = {
+        "packages": sources,
+        "files": summary.added,
+        "chunks": summary.chunks_total,
+        "queries": len(labels),
+        "model": "default bundle (all-MiniLM-L6-v2, no adapters), CPU",
+        "per_language_fused": per_language,
+        "unified_space": unified,
+        "examples": labels[:5],
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,660 @@
+"""``CodeIndex``: index a source tree into a Qdrant store, and search it.
+
+Indexing one tree (``CodeIndex.index``):
+
+1. Open the store and check its metadata *before any write*: a store built with another model
+   fingerprint, embedding size or chunker version is refused with a message that says why.
+2. Walk the tree (:mod:`loracode_qdrant.walk`) and read the file records already stored.
+3. For each file whose hash (of its bytes and language) matches its record: nothing to do. For the
+   others: chunk it, derive point ids from content (:mod:`loracode_qdrant.ids`), take vectors from
+   stored points with the same id (the unchanged functions of an edited file) or the same content
+   hash and language (a renamed or copied file), embed only the rest, then per file, in this order:
+   upsert its chunks, delete the file's other chunks, upsert its file record. The record is the
+   "done" mark; a kill before it leaves the file to be redone next run, and a kill after it leaves
+   nothing missing (Qdrant Edge's write-ahead log applies updates in order).
+4. Delete every chunk and file record whose path was not indexed this run (deleted, renamed, newly
+   ignored or newly skipped files), flush, and build the HNSW index.
+
+Embedding spaces: a chunk of language ``L`` is stored with one named vector per distinct space among
+``model.route("text2code", L)``, ``model.route("text2code", None)`` and ``model.route("code2code", L)``
+(``None``, the base model, is the space ``"base"``). With no adapters that is one vector, ``"base"``.
+
+Searching (``CodeIndex.search``): the query type is detected (text2code or code2code) unless given.
+With a language, the query is embedded for that language's space and searched there with a language
+filter. Without one (``mode="per-language"``), the indexed languages are grouped by the space they
+route to, each group is searched in its space with a filter on its languages, and the lists are fused
+by reciprocal rank fusion (:mod:`loracode_qdrant.fusion`). ``mode="unified"`` searches the unified
+space (``route(task, None)``) with no language filter instead.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from loracode_qdrant.testing import FakeModel
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "net.py").write_text("def fetch_with_retry(url):\\n    return retry(http_get, url)\\n")
+    >>> index = CodeIndex(root, model=FakeModel())
+    >>> index.index().added
+    1
+    >>> index.search("retry http get", k=1)[0].symbol
+    'fetch_with_retry'
+    >>> index.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import logging
+import os
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
+from loracode_qdrant.fusion import reciprocal_rank_fusion
+from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
+from loracode_qdrant.store import EdgeStore, Store, StoredHit, StoredPoint
+from loracode_qdrant.walk import DEFAULT_MAX_FILE_BYTES, SkipFile, SourceFile, read_source, walk_tree
+
+logger = logging.getLogger(__name__)
+
+#: Folder name of the embedded store inside the indexed tree.
+DEFAULT_INDEX_DIRNAME = ".loracode"
+#: Version of the payload layout; part of the store metadata.
+STORE_FORMAT = 1
+TASKS = ("text2code", "code2code")
+_TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
+
+
+@dataclass
+class IndexSummary:
+    """What one ``index`` run did.
+
+    Attributes:
+        root: The indexed folder.
+        store: Where the store lives.
+        files: Files chosen by the walk.
+        added: Files indexed for the first time.
+        updated: Files whose content changed and were re-indexed.
+        unchanged: Files skipped because their stored record matches (no embedding).
+        deleted: Paths removed from the store (deleted, renamed, newly ignored or skipped files).
+        skipped: Files and folders left out, by reason (``binary``, ``too-large``, ``symlink``...).
+        chunks_embedded: Chunks embedded by the model this run.
+        chunks_reused: Chunks whose vectors were copied from the store (same id or content).
+        chunks_total: Chunks in the store at the end.
+        lossy_utf8: Files indexed with invalid UTF-8 replaced by U+FFFD.
+        transcoded_utf16: UTF-16 files (with a byte-order mark) indexed after transcoding to UTF-8.
+        seconds: Wall-clock time of the run.
+    """
+
+    root: str
+    store: str
+    files: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    chunks_total: int = 0
+    lossy_utf8: int = 0
+    transcoded_utf16: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One search result.
+
+    Attributes:
+        path: File path relative to the indexed root.
+        start_line: First line (1-based).
+        end_line: Last line (inclusive).
+        symbol: ``Class.method`` or ``None`` (module-level code, windows).
+        kind: ``function``, ``class``, ``module``, ``window`` (``-part`` for a piece of a long one).
+        language: Canonical language id.
+        score: Cosine similarity in the space it was found in.
+        text: The chunk's source text.
+        space: The embedding space (``"base"`` or an adapter name) it was found in.
+        rank_score: The fused score that ordered it (equal to ``score`` when one space was searched).
+    """
+
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    language: str
+    score: float
+    text: str
+    space: str
+    rank_score: float
+
+    def snippet(self, max_lines: int = 4) -> str:
+        """The first non-blank lines of the chunk."""
+        lines = [line for line in self.text.splitlines() if line.strip()]
+        return "\n".join(lines[:max_lines])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def space_name(adapter: str | None) -> str:
+    """The named vector for an adapter (``None``, the base model, is ``"base"``)."""
+    return adapter if adapter is not None else "base"
+
+
+def code_spaces(model: Any, language: str | None) -> dict[str, tuple[str, str | None]]:
+    """The spaces a chunk of ``language`` is stored in: ``{space: (task, adapter)}``, deduplicated.
+
+    Example:
+        >>> from loracode_qdrant.testing import FakeModel
+        >>> sorted(code_spaces(FakeModel(), "python"))
+        ['base']
+        >>> sorted(code_spaces(FakeModel(adapters=("text2code-python", "text2code", "code2code")), "python"))
+        ['code2code', 'text2code', 'text2code-python']
+    """
+    spaces: dict[str, tuple[str, str | None]] = {}
+    for task, lang in (("text2code", language), ("text2code", None), ("code2code", language)):
+        adapter = model.route(task, lang)
+        spaces.setdefault(space_name(adapter), (task, adapter))
+    return spaces
+
+
+def all_spaces(model: Any) -> list[str]:
+    """Every named vector a store for ``model`` declares: ``base`` and one per adapter."""
+    return ["base", *sorted(set(model.adapters) - {"base"})]
+
+
+class CodeIndex:
+    """A code search index over one source tree.
+
+    Args:
+        root: The tree to index and search (default: set by the first ``index(path)``).
+        model: A ``LoRACodeModel`` (default: ``LoRACodeModel.from_pretrained()``, loaded on first use).
+        store: A :class:`~loracode_qdrant.store.Store`; default an :class:`EdgeStore` in ``index_dir``.
+        index_dir: Folder of the embedded store (default ``<root>/.loracode``).
+        max_file_bytes: Larger files are skipped.
+        batch_size: Chunks per embedding batch.
+        show_progress: Show a progress bar on stderr (default: only when stderr is a terminal).
+        query_threads: torch intra-op threads while embedding a query (restored afterwards); ``None``
+            leaves torch's setting. One thread is the default: a single short query gains nothing from
+            more, and on a busy machine extra threads only wait for each other (see docs/benchmarks.md).
+
+    Example:
+        >>> from loracode_qdrant.testing import FakeModel
+        >>> CodeIndex(model=FakeModel()).root is None
+        True
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        model: Any = None,
+        store: Store | None = None,
+        index_dir: str | os.PathLike[str] | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        batch_size: int = 64,
+        show_progress: bool | None = None,
+        query_threads: int | None = 1,
+    ) -> None:
+        self.root = Path(root).expanduser().resolve() if root is not None else None
+        self._model = model
+        self._store = store
+        self._own_store = store is None
+        self.index_dir = Path(index_dir).expanduser() if index_dir is not None else None
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.max_file_bytes = max_file_bytes
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self.query_threads = query_threads
+        self._meta: dict[str, Any] | None = None
+        self._opened_for: str | None = None
+        self._paths_cache: list[tuple[str, str]] | None = None
+
+    # ------------------------------------------------------------------ model and store
+    @property
+    def model(self) -> Any:
+        """The embedding model (loaded on first use)."""
+        if self._model is None:
+            from loracode_embed import LoRACodeModel
+
+            self._model = LoRACodeModel.from_pretrained()
+        return self._model
+
+    @property
+    def store(self) -> Store:
+        """The store (an :class:`EdgeStore` under ``index_dir`` unless one was given)."""
+        if self._store is None:
+            if self.index_dir is None and self.root is None:
+                raise ValueError(
+                    "No index location: pass root=, index_dir= or store=, or call index(path) first"
+                )
+            self._store = EdgeStore(self.index_dir or self.root / DEFAULT_INDEX_DIRNAME)  # type: ignore[operator]
+        return self._store
+
+    def _expected_meta(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "format": STORE_FORMAT,
+            "model_fingerprint": model.fingerprint,
+            "adapters": sorted(model.adapters),
+            "dim": int(model.embedding_dim),
+            "chunker_version": CHUNKER_VERSION,
+            "spaces": all_spaces(model),
+        }
+
+    def _open(self, for_write: bool) -> dict[str, Any]:
+        """Open the store and check its metadata against the model; nothing is written on a mismatch."""
+        mode = "write" if for_write else "read"
+        if self._meta is not None and self._opened_for in ("write", mode):
+            return self._meta
+        store = self.store
+        if isinstance(store, EdgeStore):
+            if not for_write and not store.exists():
+                raise FileNotFoundError(
+                    f"No index at {store.location}. Create one with `loracode index <path>` first."
+                )
+            if self._opened_for == "read" and for_write:
+                store.close()
+            store.read_only = not for_write
+            store.acquire()  # before loading the model: a second process fails at once
+        expected = self._expected_meta()
+        existed = store.exists()
+        if not existed and not for_write:
+            raise FileNotFoundError(f"No index at {store.location}. Create one with `loracode index` first.")
+        store.open(expected["spaces"], expected["dim"])
+        meta = store.read_meta() if existed else None
+        if meta is None:
+            if existed and store.count() > 0:
+                raise ValueError(
+                    f"{store.location} holds data that loracode did not write (no metadata record); "
+                    "refusing to change it. Use another index folder or collection."
+                )
+            if for_write:
+                store.write_meta({**expected, "languages": [], "root": str(self.root)})
+                meta = store.read_meta()
+        else:
+            self._check_meta(meta, expected, store.location)
+        self._meta = meta or {**expected, "languages": []}
+        self._opened_for = mode
+        return self._meta
+
+    @staticmethod
+    def _check_meta(meta: dict[str, Any], expected: dict[str, Any], location: str) -> None:
+        problems = []
+        labels = {
+            "format": "store format",
+            "model_fingerprint": "model fingerprint",
+            "adapters": "adapter set",
+            "dim": "embedding size",
+            "chunker_version": "chunker version",
+        }
+        for key, label in labels.items():
+            if meta.get(key) != expected[key]:
+                problems.append(f"{label}: index has {meta.get(key)!r}, current is {expected[key]!r}")
+        if problems:
+            raise ValueError(
+                f"The index at {location} was built with a different setup, so its vectors cannot be "
+                f"searched or extended with this one ({'; '.join(problems)}). Rebuild it with "
+                "`loracode index --rebuild`, or point --index-dir / --collection somewhere else."
+            )
+
+    def close(self) -> None:
+        """Close the store (releases the embedded store's lock)."""
+        if self._store is not None and self._own_store:
+            self._store.close()
+        self._meta = None
+        self._opened_for = None
+
+    def __enter__(self) -> CodeIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ indexing
+    def index(self, path: str | os.PathLike[str] | None = None, *, rebuild: bool = False) -> IndexSummary:
+        """Index (or incrementally re-index) a tree and return what changed.
+
+        Args:
+            path: The tree (default: ``root``). Paths in the store are relative to it.
+            rebuild: Drop the existing store first (needed after changing model or chunker).
+
+        Raises:
+            ValueError: the store was built with another model, adapter set or chunker version.
+            StoreLockedError: another process holds the embedded store.
+        """
+        started = time.perf_counter()
+        if path is not None:
+            new_root = Path(path).expanduser().resolve()
+            if self.root is not None and new_root != self.root and self._own_store and self.index_dir is None:
+                self.close()
+                self._store = None
+            self.root = new_root
+        if self.root is None:
+            raise ValueError("index() needs a path (or CodeIndex(root=...))")
+        if rebuild:
+            self._drop()
+        meta = self._open(for_write=True)
+        store = self.store
+        walk = walk_tree(self.root, max_file_bytes=self.max_file_bytes)
+        summary = IndexSummary(root=str(self.root), store=store.location, files=len(walk.files))
+        skipped: Counter[str] = Counter(walk.skipped)
+        existing = {hit.payload["path"]: hit.payload for hit in store.scroll("file", ["path", "file_hash"])}
+        chunker = self._chunker()
+        kept: list[str] = []
+        languages: set[str] = set()
+        pending: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
+        pending_chunks = 0
+        progress = self._progress(len(walk.files))
+        try:
+            for file in walk.files:
+                if progress:
+                    progress.update(1)
+                try:
+                    content = read_source(file, self.max_file_bytes)
+                except SkipFile as skip:
+                    skipped[skip.reason] += 1
+                    continue
+                summary.lossy_utf8 += content.lossy
+                summary.transcoded_utf16 += content.transcoded
+                file_hash = hashlib.sha256(file.language.encode() + b"\0" + content.data).hexdigest()
+                kept.append(file.path)
+                languages.add(file.language)
+                old = existing.get(file.path)
+                if old is not None and old.get("file_hash") == file_hash:
+                    summary.unchanged += 1
+                    continue
+                try:
+                    chunks = chunker.chunk(content.data, file.language)
+                except Exception as exc:  # one odd file must not stop the run: count it and go on
+                    logger.warning("Cannot chunk %s (%s): skipped", file.path, exc)
+                    kept.pop()
+                    skipped["chunker-error"] += 1
+                    continue
+                if old is None:
+                    summary.added += 1
+                else:
+                    summary.updated += 1
+                ids = chunk_ids_for_file(file.path, [c.content_hash for c in chunks])
+                pending.append((file, file_hash, chunks, ids))
+                pending_chunks += len(chunks)
+                if pending_chunks >= self.batch_size * 4:
+                    self._write_files(pending, summary)
+                    pending, pending_chunks = [], 0
+            self._write_files(pending, summary)
+        finally:
+            if progress:
+                progress.close()
+        gone = [p for p in existing if p not in set(kept)]
+        summary.deleted = len(gone)
+        store.delete_paths_not_in(kept)
+        store.write_meta({**meta, "languages": sorted(languages), "root": str(self.root)})
+        self._meta = store.read_meta()
+        store.flush()
+        if summary.added or summary.updated or summary.deleted:
+            store.optimize()
+        self._paths_cache = None
+        summary.skipped = dict(sorted(skipped.items()))
+        summary.chunks_total = store.count("chunk")
+        summary.seconds = round(time.perf_counter() - started, 3)
+        logger.info("Indexed %s: %s", self.root, summary)
+        return summary
+
+    def _drop(self) -> None:
+        store = self.store
+        store.close()
+        if isinstance(store, EdgeStore):
+            shard = store.root / "shard"
+            if shard.exists():
+                store.acquire()  # refuse to drop a store another process is using
+                try:
+                    shutil.rmtree(shard)
+                finally:
+                    store.close()
+        else:
+            client = getattr(store, "client", None)
+            if client is not None and store.exists():
+                client.delete_collection(store.collection)  # type: ignore[attr-defined]
+        self._meta = None
+        self._opened_for = None
+
+    def _chunker(self) -> Chunker:
+        model = self.model
+        count = getattr(model, "count_tokens", None)
+        if count is None:
+            raise TypeError("The model must offer count_tokens(texts) -> list[int] (LoRACodeModel does)")
+        return Chunker(count, max(8, int(model.max_seq_length) - _TOKEN_MARGIN))
+
+    def _progress(self, total: int) -> Any:
+        show = self.show_progress if self.show_progress is not None else sys.stderr.isatty()
+        if not show:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=total, unit="file", desc="Indexing", file=sys.stderr)
+
+    def _write_files(
+        self, pending: list[tuple[SourceFile, str, list[Chunk], list[str]]], summary: IndexSummary
+    ) -> None:
+        """Embed what no stored point can give, then write each file: chunks, stale deletions, record."""
+        if not pending:
+            return
+        store = self.store
+        model = self.model
+        # 1. Vectors already stored: same id (unchanged chunk of an edited file), else same content+language.
+        all_ids = [i for _, _, _, ids in pending for i in ids]
+        by_id: dict[str, dict[str, list[float]]] = {}
+        for start in range(0, len(all_ids), 1024):
+            for hit in store.retrieve(all_ids[start : start + 1024], with_vectors=True):
+                if hit.vectors:
+                    by_id[hit.id] = hit.vectors
+        wanted = {
+            c.content_hash
+            for _, _, chunks, ids in pending
+            for c, i in zip(chunks, ids, strict=True)
+            if i not in by_id
+        }
+        by_hash: dict[tuple[str, str], dict[str, list[float]]] = {}
+        wanted_list = sorted(wanted)
+        for start in range(0, len(wanted_list), 512):
+            for hit in store.vectors_by_hash(wanted_list[start : start + 512]):
+                if hit.vectors:
+                    by_hash.setdefault((hit.payload["content_hash"], hit.payload["language"]), hit.vectors)
+        # 2. Embed the rest, grouped by (space, task, adapter, language).
+        vectors: dict[tuple[int, int], dict[str, list[float]]] = {}
+        todo: dict[tuple[str, str, str | None, str], list[tuple[int, int, str]]] = defaultdict(list)
+        for fi, (file, _, chunks, ids) in enumerate(pending):
+            spaces = code_spaces(model, file.language)
+            for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True)):
+                found = by_id.get(cid) or by_hash.get((chunk.content_hash, file.language))
+                if found is not None and all(s in found for s in spaces):
+                    vectors[(fi, ci)] = {s: found[s] for s in spaces}
+                    summary.chunks_reused += 1
+                    continue
+                summary.chunks_embedded += 1
+                for space, (task, adapter) in spaces.items():
+                    todo[(space, task, adapter, file.language)].append((fi, ci, chunk.text))
+        for (space, task, adapter, language), items in todo.items():
+            texts = [t for _, _, t in items]
+            embedded = np.asarray(
+                model.encode_code(texts, languages=language, task=task, adapter=adapter or "base",
+                                  batch_size=self.batch_size),
+                dtype=np.float32,
+            )  # fmt: skip
+            for (fi, ci, _), vec in zip(items, embedded, strict=True):
+                vectors.setdefault((fi, ci), {})[space] = vec.tolist()
+        # 3. Write file by file: chunks, then the file's stale chunks go, then its "done" record.
+        for fi, (file, file_hash, chunks, ids) in enumerate(pending):
+            points = [
+                StoredPoint(cid, vectors[(fi, ci)], _chunk_payload(file, chunk))
+                for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
+            ]
+            store.upsert(points)
+            store.delete_path_except(file.path, ids)
+            record = {"record": "file", "path": file.path, "language": file.language, "file_hash": file_hash,
+                      "size": file.size, "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
+            store.upsert([StoredPoint(file_point_id(file.path), {}, record)])
+
+    # ------------------------------------------------------------------ searching
+    def search(
+        self,
+        query: str,
+        language: str | None = None,
+        k: int = 10,
+        path_glob: str | Sequence[str] | None = None,
+        *,
+        languages: Sequence[str] | None = None,
+        task: str = "auto",
+        mode: str = "per-language",
+    ) -> list[Hit]:
+        """Search the index.
+
+        Args:
+            query: Natural-language text or a piece of code.
+            language: Search this language only, in its adapter's space.
+            k: Number of hits.
+            path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
+            languages: Restrict to these languages (each searched in its own space, then fused).
+            task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
+            mode: ``"per-language"`` (default: per-space search with language filters, fused) or
+                ``"unified"`` (one search in the unified space, no language filter).
+
+        Raises:
+            FileNotFoundError: there is no index yet.
+            ValueError: bad arguments, or an index built with another model or chunker.
+        """
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, got {type(query).__name__}")
+        if not query.strip():
+            raise ValueError("query must not be empty")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
+        if mode not in ("per-language", "unified"):
+            raise ValueError(f"mode must be 'per-language' or 'unified', got {mode!r}")
+        if task not in ("auto", *TASKS):
+            raise ValueError(f"task must be 'auto', 'text2code' or 'code2code', got {task!r}")
+        from loracode_embed.languages import canonical_language
+
+        wanted: list[str] | None = None
+        if language is not None:
+            wanted = [canonical_language(language)]
+        if languages is not None:
+            if isinstance(languages, str):
+                raise TypeError("languages must be a list of language names, not a string")
+            wanted = sorted({canonical_language(x) for x in languages} | set(wanted or []))
+        meta = self._open(for_write=False) if self._meta is None else self._meta
+        model = self.model
+        if task == "auto":
+            classify = getattr(model, "classify_query", None)
+            task = classify(query) if classify is not None else _classify_fallback(query)
+        paths = self._paths_for_glob(path_glob) if path_glob is not None else None
+        if paths is not None and not paths:
+            return []
+        indexed = list(meta.get("languages", []))
+        groups: dict[str, tuple[str | None, list[str] | None]] = {}
+        if mode == "unified":
+            adapter = model.route(task, None)
+            groups[space_name(adapter)] = (adapter, wanted)
+        else:
+            for lang in wanted if wanted is not None else indexed:
+                adapter = model.route(task, lang)
+                groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
+        if not groups:  # nothing indexed (or no indexed file in the wanted languages)
+            return []
+        lists: list[list[tuple[str, float]]] = []
+        found: dict[str, tuple[StoredHit, str]] = {}
+        for space, (adapter, langs) in groups.items():
+            qlang = langs[0] if langs and len(langs) == 1 else None
+            with _torch_threads(self.query_threads):
+                vec = np.asarray(
+                    model.encode_query([query], language=qlang, task=task, adapter=adapter or "base")
+                )[0]
+            hits = self.store.search(space, vec.tolist(), k, languages=langs, paths=paths)
+            lists.append([(h.id, h.score) for h in hits])
+            for h in hits:
+                found.setdefault(h.id, (h, space))
+        ranked = lists[0] if len(lists) == 1 else reciprocal_rank_fusion(lists)
+        out = []
+        for pid, rank_score in ranked[:k]:
+            hit, space = found[pid]
+            p = hit.payload
+            out.append(Hit(path=p["path"], start_line=int(p["start_line"]), end_line=int(p["end_line"]),
+                           symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
+                           score=round(hit.score, 6), text=p.get("text", ""), space=space,
+                           rank_score=round(float(rank_score), 6)))  # fmt: skip
+        return out
+
+    def _paths_for_glob(self, path_glob: str | Sequence[str]) -> list[str]:
+        """Indexed paths matching the glob(s) (``*`` stays within a folder, ``**`` crosses folders)."""
+        globs = [path_glob] if isinstance(path_glob, str) else list(path_glob)
+        for g in globs:
+            if not isinstance(g, str) or not g:
+                raise ValueError(f"path_glob must be a non-empty glob string, got {g!r}")
+        if self._paths_cache is None:
+            self._paths_cache = [(h.payload["path"], h.payload.get("language", ""))
+                                 for h in self.store.scroll("file", ["path", "language"])]  # fmt: skip
+        import pathspec
+
+        spec = pathspec.GitIgnoreSpec.from_lines(globs)
+        return [
+            p
+            for p, _ in self._paths_cache
+            if spec.match_file(p) or any(fnmatch.fnmatchcase(p, g) for g in globs)
+        ]
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads (if torch is loaded), then restore the setting."""
+    torch = sys.modules.get("torch")
+    if n is None or torch is None or torch.get_num_threads() == n:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _chunk_payload(file: SourceFile, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "record": "chunk",
+        "path": file.path,
+        "language": file.language,
+        "symbol": chunk.symbol,
+        "kind": chunk.kind,
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "start_byte": chunk.start_byte,
+        "end_byte": chunk.end_byte,
+        "content_hash": chunk.content_hash,
+        "text": chunk.text,
+    }
+
+
+def _classify_fallback(text: str) -> str:
+    try:
+        from loracode_embed.query_type import classify_query
+
+        return classify_query(text)
+    except ImportError:  # pragma: no cover - older core
+        return "text2code"

@@ -1,0 +1,139 @@
+"""End to end with real models: the default bundle (MiniLM, CPU) and the core's tiny RoBERTa with LoRA."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from loracode_qdrant import CodeIndex
+
+REPO = Path(__file__).resolve().parents[3]
+TINY = REPO / "tests" / "fixtures"
+
+
+def test_minilm_index_search_and_incremental_rerun(real_model, small_tree: Path) -> None:
+    with CodeIndex(small_tree, model=real_model) as index:
+        first = index.index()
+        assert first.added == 3 and first.chunks_embedded == first.chunks_total > 3
+        hits = index.search("retry an http request with backoff", k=3)
+        assert (hits[0].path, hits[0].symbol, hits[0].start_line) == ("net.py", "fetch_with_retry", 5)
+        code = index.search("def parse(s): return json.loads(s)", language="python", k=1)
+        assert code[0].symbol == "parse_config"
+        go = index.search("reverse the order of words in a string", k=1)
+        assert go[0].symbol == "ReverseWords" and go[0].language == "go"
+        second = index.index()
+        assert (second.unchanged, second.chunks_embedded) == (3, 0)
+
+
+def test_chunks_fit_the_real_tokenizer(real_model, tmp_path: Path) -> None:
+    body = "".join(
+        f"    total_{i} = accumulate(total_{i - 1}, weights[{i}], 'label {i}')\n" for i in range(1, 120)
+    )
+    (tmp_path / "long.py").write_text(
+        f"def long_function(weights):\n    total_0 = 0\n{body}    return total_119\n"
+    )
+    with CodeIndex(tmp_path, model=real_model, index_dir=tmp_path / "idx") as index:
+        index.index()
+        texts = [h.payload["text"] for h in index.store.scroll("chunk")]
+    assert len(texts) > 2
+    assert max(real_model.count_tokens(texts)) <= real_model.max_seq_length
+
+
+def test_adapter_spaces_with_real_lora_adapters(small_tree: Path) -> None:
+    from loracode_embed import LoRACodeModel
+
+    adapters = {
+        name: TINY / "tiny-adapters" / name for name in ("text2code", "text2code-python", "code2code")
+    }
+    model = LoRACodeModel.from_base(TINY / "tiny-roberta", adapters=adapters, device="cpu")
+    with CodeIndex(small_tree, model=model) as index:
+        index.index()
+        by_language = {}
+        for hit in index.store.scroll("chunk", ["language", "content_hash"]):
+            by_language.setdefault(hit.payload["language"], hit.payload["content_hash"])
+        spaces = {
+            h.payload["language"]: set(h.vectors)
+            for h in index.store.vectors_by_hash(list(by_language.values()))
+        }
+        assert spaces == {
+            "python": {"text2code-python", "text2code", "code2code"},
+            "go": {"text2code", "code2code"},
+        }
+        hits = index.search("reverse words", k=10)
+        assert {h.space for h in hits} == {"text2code-python", "text2code"}  # two lists, fused
+        assert {h.space for h in index.search("reverse words", k=10, mode="unified")} == {"text2code"}
+        assert {h.space for h in index.search("def f(x): return x", language="go", k=3)} == {"code2code"}
+    with pytest.raises(ValueError, match="adapter set"):
+        CodeIndex(small_tree, model=LoRACodeModel.from_base(TINY / "tiny-roberta", device="cpu")).index()
+
+
+@pytest.fixture
+def loracode_main(monkeypatch):
+    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
+    import loracode_embed.cli as core_cli
+
+    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
+    monkeypatch.setattr(
+        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
+    )
+    return core_cli.main
+
+
+def test_cli_index_and_search(loracode_main, small_tree: Path, capsys, monkeypatch) -> None:
+    assert loracode_main(["index", str(small_tree), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "3 added" in out and "1 unknown-language" in out
+    monkeypatch.chdir(small_tree / "pkg")  # search finds the index in a parent folder
+    assert loracode_main(["search", "retry an http request with backoff", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("net.py:5  fetch_with_retry  ")
+    assert "    def fetch_with_retry(url, attempts=3):" in out
+    assert loracode_main(["search", "parse json config", "--json", "--path", "pkg/**", "-l", "python"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits and {h["path"] for h in hits} == {"pkg/parse.py"}
+    assert set(hits[0]) >= {"path", "start_line", "end_line", "symbol", "score", "text", "language", "kind"}
+    assert loracode_main(["index", str(small_tree), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 3
+
+
+def test_cli_errors_are_clear(loracode_main, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert loracode_main(["search", "anything"]) == 1
+    assert "No loracode index in" in capsys.readouterr().err
+    assert loracode_main(["index", str(tmp_path / "missing")]) == 1
+    assert "No such folder to index" in capsys.readouterr().err
+
+
+def test_entry_point_is_declared() -> None:
+    project = tomllib.loads((REPO / "integrations" / "qdrant" / "pyproject.toml").read_text())
+    assert project["project"]["entry-points"]["loracode_embed.commands"] == {
+        "index": "loracode_qdrant.cli:register"
+    }
+
+
+def test_public_api_and_dependency_direction() -> None:
+    import subprocess
+    import sys
+
+    import loracode_qdrant
+
+    assert loracode_qdrant.__all__ == sorted(loracode_qdrant.__all__)
+    assert all(hasattr(loracode_qdrant, name) for name in loracode_qdrant.__all__)
+    code = (
+        "import sys, loracode_embed.cli; sys.exit(any(m.startswith('loracode_qdrant') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["index", "search"])
+def test_cli_help_in_docs_is_current(loracode_main, command: str, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit):
+        loracode_main([command, "--help"])
+    help_text = capsys.readouterr().out.strip()
+    docs = (REPO / "docs" / "indexing.md").read_text()
+    assert help_text in docs, f"docs/indexing.md has stale `loracode {command} --help` output"
