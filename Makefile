@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(abspath $(VENV))/bin
 # Each integration is its own distribution with its own tests (run from its folder: own pytest config).
-INTEGRATIONS = integrations/langchain integrations/llama-index
+INTEGRATIONS = integrations/langchain integrations/llama-index integrations/qdrant
 
 .PHONY: install test demo
 
@@ -24,5 +24,8 @@ test: install
 	$(BIN)/python -m pytest
 	set -e; for dir in $(INTEGRATIONS); do (cd $$dir && $(BIN)/python -m pytest); done
 
+# Index this repository's own package with the embedded Qdrant Edge store (.loracode/ beside the
+# code), then search it in natural language. A second `make demo` re-embeds only what changed.
 demo: install
-	$(BIN)/loracode embed --task text2code --language python "read a yaml file into a dict" | cut -c1-120
+	$(BIN)/loracode index loracode_embed
+	$(BIN)/loracode search --root loracode_embed -k 5 "map a file extension to a programming language"
