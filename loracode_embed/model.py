@@ -414,34 +414,54 @@ class LoRACodeModel:
         for index, name in enumerate(adapter_names):
             groups.setdefault(name, []).append(index)
         with self._lock:
-            self._check_lengths(texts, strict, argument)
+            features = self._tokenize_once(texts, strict, argument)
+            progress = _progress(len(texts), show_progress)
             for name, indices in groups.items():
                 activate(self._st[0].model, name)
-                vectors = self._st.encode(
-                    [texts[i] for i in indices],
-                    batch_size=batch_size,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=show_progress,
-                )
-                out[indices] = vectors.astype(np.float32, copy=False)
+                # Longest first within each adapter's group: batches of similar length waste little padding.
+                indices = sorted(indices, key=lambda i: -len(features[i]["input_ids"]))
+                for start in range(0, len(indices), batch_size):
+                    batch = indices[start : start + batch_size]
+                    out[batch] = self._forward([features[i] for i in batch])
+                    progress.update(len(batch))
+            progress.close()
         return out
 
-    def _check_lengths(self, texts: list[str], strict: bool, argument: str) -> None:
+    def _tokenize_once(self, texts: list[str], strict: bool, argument: str) -> list[dict[str, list[int]]]:
+        """Tokenize every text once, truncated to the model's limit, counting the texts that were cut.
+
+        The overflow rows of a truncating tokenizer call say which texts were longer than the limit, so
+        the length check needs no second tokenization pass.
+        """
         limit = self.max_seq_length
-        lengths = self.count_tokens(texts)
-        too_long = [i for i, n in enumerate(lengths) if n > limit]
-        if not too_long:
-            return
-        if strict:
-            first = too_long[0]
+        encoded = self._st.tokenizer(
+            texts, truncation=True, max_length=limit, return_overflowing_tokens=True, stride=0, verbose=False
+        )
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+        first_row: dict[int, int] = {}
+        rows_per_text = [0] * len(texts)
+        for row, text_index in enumerate(encoded["overflow_to_sample_mapping"]):
+            first_row.setdefault(text_index, row)
+            rows_per_text[text_index] += 1
+        too_long = [i for i, rows in enumerate(rows_per_text) if rows > 1]
+        if too_long and strict:
             raise ValueError(
-                f"{argument}[{first}] has {lengths[first]} tokens, over the model's limit of {limit} "
+                f"{argument}[{too_long[0]}] is longer than the model's limit of {limit} tokens "
                 f"({len(too_long)} input(s) too long); shorten them or pass strict=False to truncate"
             )
-        logger.warning(
-            "%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit
-        )
+        if too_long:
+            logger.warning(
+                "%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit
+            )
+        return [{k: encoded[k][first_row[i]] for k in keys} for i in range(len(texts))]
+
+    def _forward(self, batch: list[dict[str, list[int]]]) -> np.ndarray:
+        """Pad one batch, run the model (transformer, pooling, normalisation), return float32 vectors."""
+        padded = self._st.tokenizer.pad(batch, padding=True, return_tensors="pt")
+        inputs = {key: value.to(self.device) for key, value in padded.items()}
+        with torch.inference_mode():
+            vectors = self._st(inputs)["sentence_embedding"]
+        return vectors.float().cpu().numpy()
 
     # ------------------------------------------------------------------ export
 
@@ -482,6 +502,23 @@ class LoRACodeModel:
                 fresh[0].model.peft_config[name].base_model_name_or_path = os.fspath(self.base_path)
         fresh.save(str(out))
         return out
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    """A tqdm bar when asked for, else a stand-in with the same two methods."""
+    if enabled:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc="Encoding", unit="text")
+    return _NoProgress()
+
+
+class _NoProgress:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _resolve_device_dtype(device: str | None, dtype: str | torch.dtype | None) -> tuple[str, torch.dtype]:
