@@ -355,3 +355,13 @@ def test_npm_holdout_names_match_exactly_or_as_lodash_modules():
     assert is_holdout_package("npm", "lodash") and is_holdout_package("npm", "lodash.debounce")
     assert is_holdout_package("npm", "source-map-js") and is_holdout_package("npm", "ws")
     assert not is_holdout_package("npm", "async") and not is_holdout_package("npm", "wsx")
+
+
+def test_javascript_bundles_are_dropped_by_path_but_not_other_languages_dist_dirs():
+    from loracode_embed.mining.filters import path_drop_reason
+
+    assert path_drop_reason("usr/share/nodejs/less/dist/less.js") == "js_bundle"
+    assert path_drop_reason("package/lib/yaml.browser.js") == "js_bundle"
+    assert path_drop_reason("yaml/browser/dist/compose/composer.mjs") == "js_bundle"
+    assert path_drop_reason("package/lib/compose/composer.js") is None
+    assert path_drop_reason("src/dist/dist.go") is None

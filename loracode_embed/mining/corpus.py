@@ -62,7 +62,7 @@ def build_corpus(
     near_threshold: float | None = 0.8,
     fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
     max_shard_bytes: int = MAX_SHARD_BYTES,
-    package_source: dict[str, str] | None = None,
+    package_source: dict[Any, str] | None = None,
     min_pairs: tuple[int, int] = DEFAULT_MIN_PAIRS,
     max_fraction: float = DEFAULT_MAX_FRACTION,
 ) -> dict[str, Any]:
@@ -71,7 +71,8 @@ def build_corpus(
 
     Packages are split whole by :func:`~loracode_embed.mining.split.assign_package_splits` (hash fractions,
     then valid/test topped up to ``min_pairs`` pairs, at most ``max_fraction`` of the language each).
-    ``package_source`` maps a package to where it came from ("pypi", "debian", ...) for the statistics.
+    ``package_source`` maps a package, or a ``(language, package)`` key (checked first: a PyPI project and a
+    Debian source package can share a name), to where it came from ("pypi", "debian", "npm", ...).
     """
     sources = package_source or {}
     out = Path(out_dir)
@@ -106,7 +107,8 @@ def build_corpus(
         by_source: dict[str, Counter] = defaultdict(Counter)
         for s, items in per_split.items():
             for p in items:
-                by_source[sources.get(p["package"], "other")][s] += 1
+                pkg = p["package"]
+                by_source[sources.get((lang, pkg), sources.get(pkg, "other"))][s] += 1
             with ShardWriter(out, lang, s, max_bytes=max_shard_bytes) as writer:
                 for p in items:
                     writer.write(p)

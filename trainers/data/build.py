@@ -216,7 +216,7 @@ def shared_hashes(shared: Path) -> tuple[set[str], dict[str, int]]:
     return hashes, {k: len(v) for k, v in codes.items()}
 
 
-def verify(out: Path, shared: set[str], package_source: dict[str, str] | None = None) -> dict:
+def verify(out: Path, shared: set[str], package_source: dict[tuple[str, str], str] | None = None) -> dict:
     """Re-read the shards: code hashes shared between splits, with shared/data, holdout hits."""
     split_of: dict[tuple[str, str], str] = {}
     cross = shared_hits = holdout_paths = holdout_pkgs = 0
@@ -233,7 +233,8 @@ def verify(out: Path, shared: set[str], package_source: dict[str, str] | None = 
             if holdout_path_hit(r["path"]):
                 holdout_paths += 1
             pkg = r["package"]
-            kind = (package_source or {}).get(pkg, "pypi" if r["language"] == "python" else "debian")
+            default = "pypi" if r["language"] == "python" else "debian"
+            kind = (package_source or {}).get((r["language"], pkg), default)
             src = kind if kind in ("pypi", "npm") else "debian"
             if is_holdout_package(src, pkg.split(":")[0]) or (
                 src == "npm" and is_holdout_package("debian", "node-" + pkg)
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     units, skipped = unpack(args.cache, args.staging)
     t_unpack = time.monotonic() - t0
     logger.info("unpacked %d units in %.0fs (%s)", len(units), t_unpack, dict(skipped))
-    package_source = {pkg: kind for _, pkg, _, _, kind in units}
+    package_source = {(lang, pkg): kind for _, pkg, _, lang, kind in units}
 
     def tasks():
         for dest, pkg, version, lang, _kind in units:
