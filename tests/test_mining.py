@@ -19,7 +19,7 @@ from loracode_embed.mining.filters import file_drop_reason, is_english, pair_dro
 from loracode_embed.mining.holdout import holdout_path_hit, is_holdout_package  # noqa: E402
 from loracode_embed.mining.runner import FileTask, iter_tasks, mine_file, mine_tree  # noqa: E402
 from loracode_embed.mining.shards import ShardWriter, read_shard  # noqa: E402
-from loracode_embed.mining.split import split_for_package  # noqa: E402
+from loracode_embed.mining.split import assign_package_splits, split_for_package  # noqa: E402
 
 SOURCES = {
     "python": (
@@ -223,7 +223,7 @@ def test_split_is_by_package_and_no_hash_in_two_splits(tmp_path):
         pairs.append(
             _pair(f"pkg{pkg_i}", "def shared():\n    x = 1\n    return x\n", 99)
         )  # same code everywhere
-    stats = build_corpus(pairs, tmp_path, near_threshold=None)
+    stats = build_corpus(pairs, tmp_path, near_threshold=None, min_pairs=(20, 30))
     seen: dict[str, str] = {}
     pkg_split: dict[str, str] = {}
     for shard in tmp_path.glob("python/*.jsonl.gz"):
@@ -231,8 +231,9 @@ def test_split_is_by_package_and_no_hash_in_two_splits(tmp_path):
         for r in read_shard(shard):
             assert seen.setdefault(r["code_sha"], split) == split
             assert pkg_split.setdefault(r["package"], split) == split
-            assert split == split_for_package("python", r["package"])
     assert set(pkg_split.values()) == {"train", "valid", "test"}
+    assert stats["languages"]["python"]["splits"]["valid"] >= 20
+    assert stats["languages"]["python"]["splits"]["test"] >= 30
     assert sum(stats["languages"]["python"]["splits"].values()) == 60 * 5 + 1
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert sum(s["pairs"] for s in manifest["shards"]) == 301
@@ -288,3 +289,79 @@ def test_anonymise_renames_and_strips_comments():
     assert "$arg_2 = $arg_0 + $arg_1;" in php and "$this->c($arg_2)" in php
     ctor = anonymise("protected ConsoleWriter(Object lock) {\n\tsuper(lock);\n}", "java")
     assert ctor == "protected func(Object arg_0) {\n\tsuper(arg_0);\n}"
+
+
+def _value_order(language, packages):
+    from loracode_embed.mining.split import package_value
+
+    return sorted(packages, key=lambda p: -package_value(language, p))
+
+
+def test_split_tops_up_valid_and_test_to_the_minimum_with_whole_packages():
+    sizes = {f"pkg{i}": 10 + (i * 37) % 90 for i in range(300)}
+    total = sum(sizes.values())
+    plain = {p: split_for_package("php", p) for p in sizes}
+    plain_test = sum(n for p, n in sizes.items() if plain[p] == "test")
+    want = plain_test + 500
+    out = assign_package_splits("php", sizes, min_pairs=(want, want), max_fraction=0.5)
+    assert set(out) == set(sizes)
+    per = {s: sum(n for p, n in sizes.items() if out[p] == s) for s in ("train", "valid", "test")}
+    assert per["test"] >= want and per["valid"] >= want
+    assert sum(per.values()) == total
+    # packages already in valid/test by hash stay there; the moved ones are the train packages that come
+    # first in descending hash order (skipping none here: every package is far below twice the target)
+    assert all(out[p] == s for p, s in plain.items() if s != "train")
+    moved = [p for p in _value_order("php", sizes) if plain[p] == "train" and out[p] != "train"]
+    donors = [p for p in _value_order("php", sizes) if plain[p] == "train"]
+    assert moved == donors[: len(moved)]
+    # deterministic and independent of the order of the input mapping
+    again = assign_package_splits(
+        "php", dict(reversed(list(sizes.items()))), min_pairs=(want, want), max_fraction=0.5
+    )
+    assert again == out
+
+
+def test_split_top_up_is_capped_and_skips_huge_packages():
+    sizes = {f"p{i}": 10 for i in range(100)}
+    sizes["huge"] = 10_000
+    out = assign_package_splits("go", sizes, min_pairs=(1000, 1000), max_fraction=0.1)
+    per = {s: sum(n for p, n in sizes.items() if out[p] == s) for s in ("train", "valid", "test")}
+    target = 1000  # min(1000, 0.1 * 11_000)
+    assert out["huge"] == split_for_package("go", "huge")  # 10_000 > 2 * target: never moved
+    moved = [p for p in sizes if out[p] != split_for_package("go", p)]
+    assert moved and all(sizes[p] == 10 for p in moved)
+    assert per["test"] <= 2 * target and per["valid"] <= 2 * target
+    small = assign_package_splits(
+        "go", {"a": 5, "b": 5, "c": 5, "d": 5}, min_pairs=(1000, 1000), max_fraction=0.25
+    )
+    small_per = {s: sum(5 for p, v in small.items() if v == s) for s in ("train", "valid", "test")}
+    assert small_per["test"] <= 10 and small_per["train"] >= 5  # capped at 25% of 20 pairs (+ one package)
+
+
+def test_split_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="min_pairs"):
+        assign_package_splits("go", {"a": 1}, min_pairs=(-1, 5))
+    with pytest.raises(ValueError, match="max_fraction"):
+        assign_package_splits("go", {"a": 1}, max_fraction=0.9)
+    with pytest.raises(ValueError, match="sizes\\['a'\\]"):
+        assign_package_splits("go", {"a": -3})
+    with pytest.raises(ValueError, match="package"):
+        assign_package_splits("go", {"": 3})
+
+
+def test_npm_holdout_names_match_exactly_or_as_lodash_modules():
+    from loracode_embed.mining.holdout import is_holdout_package
+
+    assert is_holdout_package("npm", "lodash") and is_holdout_package("npm", "lodash.debounce")
+    assert is_holdout_package("npm", "source-map-js") and is_holdout_package("npm", "ws")
+    assert not is_holdout_package("npm", "async") and not is_holdout_package("npm", "wsx")
+
+
+def test_javascript_bundles_are_dropped_by_path_but_not_other_languages_dist_dirs():
+    from loracode_embed.mining.filters import path_drop_reason
+
+    assert path_drop_reason("usr/share/nodejs/less/dist/less.js") == "js_bundle"
+    assert path_drop_reason("package/lib/yaml.browser.js") == "js_bundle"
+    assert path_drop_reason("yaml/browser/dist/compose/composer.mjs") == "js_bundle"
+    assert path_drop_reason("package/lib/compose/composer.js") is None
+    assert path_drop_reason("src/dist/dist.go") is None

@@ -20,7 +20,13 @@ from typing import Any
 
 from loracode_embed.mining.dedup import code_sha, near_duplicate_mask, token_sha
 from loracode_embed.mining.shards import MAX_SHARD_BYTES, ShardWriter, write_manifest
-from loracode_embed.mining.split import DEFAULT_FRACTIONS, SPLITS, split_for_package
+from loracode_embed.mining.split import (
+    DEFAULT_FRACTIONS,
+    DEFAULT_MAX_FRACTION,
+    DEFAULT_MIN_PAIRS,
+    SPLITS,
+    assign_package_splits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +62,17 @@ def build_corpus(
     near_threshold: float | None = 0.8,
     fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
     max_shard_bytes: int = MAX_SHARD_BYTES,
-    package_source: dict[str, str] | None = None,
+    package_source: dict[Any, str] | None = None,
+    min_pairs: tuple[int, int] = DEFAULT_MIN_PAIRS,
+    max_fraction: float = DEFAULT_MAX_FRACTION,
 ) -> dict[str, Any]:
     """Deduplicate per language, drop pairs whose code/token hash is in ``exclude_hashes``, split by package
     and write ``<out>/<lang>/<split>-NNNNN.jsonl.gz`` plus ``manifest.json``. Returns the statistics.
 
-    ``package_source`` maps a package to where it came from ("pypi", "debian", ...) for the statistics.
+    Packages are split whole by :func:`~loracode_embed.mining.split.assign_package_splits` (hash fractions,
+    then valid/test topped up to ``min_pairs`` pairs, at most ``max_fraction`` of the language each).
+    ``package_source`` maps a package, or a ``(language, package)`` key (checked first: a PyPI project and a
+    Debian source package can share a name), to where it came from ("pypi", "debian", "npm", ...).
     """
     sources = package_source or {}
     out = Path(out_dir)
@@ -70,20 +81,23 @@ def build_corpus(
     by_lang: dict[str, list[dict]] = defaultdict(list)
     for p in pairs:
         by_lang[p["language"]].append(p)
-    stats: dict[str, Any] = {"languages": {}, "fractions": list(fractions)}
+    stats: dict[str, Any] = {
+        "languages": {},
+        "fractions": list(fractions),
+        "min_pairs": {"valid": min_pairs[0], "test": min_pairs[1]},
+        "max_fraction": max_fraction,
+    }
     shards: list[dict] = []
     for lang in sorted(by_lang):
         kept, counts = dedup_pairs(by_lang[lang], near_threshold)
         before = len(kept)
         kept = [p for p in kept if p["code_sha"] not in exclude and token_sha(p["code"]) not in exclude]
         counts["overlap_with_excluded"] = before - len(kept)
-        split_of: dict[str, str] = {}
+        sizes = Counter(p["package"] for p in kept)
+        split_of = assign_package_splits(lang, dict(sizes), fractions, min_pairs, max_fraction)
         per_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
         for p in kept:
-            pkg = p["package"]
-            if pkg not in split_of:
-                split_of[pkg] = split_for_package(lang, pkg, fractions)
-            per_split[split_of[pkg]].append(p)
+            per_split[split_of[p["package"]]].append(p)
         lang_stats = {
             "dedup": counts,
             "splits": {s: len(v) for s, v in per_split.items()},
@@ -93,7 +107,8 @@ def build_corpus(
         by_source: dict[str, Counter] = defaultdict(Counter)
         for s, items in per_split.items():
             for p in items:
-                by_source[sources.get(p["package"], "other")][s] += 1
+                pkg = p["package"]
+                by_source[sources.get((lang, pkg), sources.get(pkg, "other"))][s] += 1
             with ShardWriter(out, lang, s, max_bytes=max_shard_bytes) as writer:
                 for p in items:
                     writer.write(p)

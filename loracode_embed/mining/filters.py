@@ -38,6 +38,11 @@ _VENDOR_DIRS = frozenset(
         "jspm_packages",
     }
 )
+# JavaScript build output: bundles concatenate a package's modules (and often its dependencies, holdout
+# projects among them) into one file; the package's own src/ or lib/ modules are mined instead.
+_JS_BUNDLE_DIRS = frozenset({"dist", "umd", "bundle", "bundles", "min", "browser", "cdn", "esm-browser"})
+_JS_BUNDLE_FILE = re.compile(r"[.-](?:min|bundle|umd|browser)\.[mc]?js$", re.IGNORECASE)
+_JS_FILE = re.compile(r"\.[mc]?js$", re.IGNORECASE)
 _TEST_DIRS = frozenset(
     {
         "test",
@@ -124,12 +129,16 @@ def _parts(path: str) -> list[str]:
 
 
 def path_drop_reason(path: str) -> str | None:
-    """Drop reason from the path alone: vendored copy, test file, generated file name."""
+    """Drop reason from the path alone: vendored copy, JavaScript bundle, test file, generated file name."""
     parts = _parts(path)
     if not parts:
         return "bad_path"
     if any(p.lower() in _VENDOR_DIRS for p in parts[:-1]):
         return "vendored"
+    if _JS_FILE.search(parts[-1]) and (
+        any(p.lower() in _JS_BUNDLE_DIRS for p in parts[:-1]) or _JS_BUNDLE_FILE.search(parts[-1])
+    ):
+        return "js_bundle"
     if any(p.lower() in _TEST_DIRS for p in parts[:-1]) or _TEST_FILE.search(parts[-1]):
         return "test_file"
     if _GENERATED_NAME.search(parts[-1]):

@@ -32,6 +32,24 @@ HOLDOUT_PACKAGES: dict[str, tuple[str, ...]] = {
         "python-dateutil",
         "funcy",
     ),
+    # npm names match exactly or as a prefix followed by "." (lodash.debounce is a lodash module)
+    "npm": (
+        "lodash",
+        "lodash-es",
+        "lodash-amd",
+        "lodash-node",
+        "mongodb",
+        "mongodb-core",
+        "stylus",
+        "jszip",
+        "commander",
+        "ws",
+        "express",
+        "source-map",
+        "source-map-js",
+        "when",
+        "axios",
+    ),
     "debian": (
         # Python (Debian copies)
         "python3-more-itertools",
@@ -174,7 +192,7 @@ _PATH_RE = [(name, re.compile(rf"(?:^|/)(?:{pattern})(?:/|$)")) for name, patter
 
 
 def is_holdout_package(source: str, name: str) -> bool:
-    """Whether registry package ``name`` from ``source`` ("pypi" or "debian") is a holdout project.
+    """Whether registry package ``name`` from ``source`` ("pypi", "npm" or "debian") is a holdout project.
 
     Example:
         >>> is_holdout_package("debian", "golang-github-spf13-cobra-dev")
@@ -186,6 +204,8 @@ def is_holdout_package(source: str, name: str) -> bool:
     if source == "pypi":
         key = re.sub(r"[-_.]+", "-", key)
         return key in HOLDOUT_PACKAGES["pypi"]
+    if source == "npm":
+        return any(key == held or key.startswith(held + ".") for held in HOLDOUT_PACKAGES["npm"])
     for held in HOLDOUT_PACKAGES["debian"]:
         if key == held or key.startswith(held + "-"):
             return True

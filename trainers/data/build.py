@@ -6,9 +6,9 @@ Usage::
                                   [--staging /tmp/loracode-staging] [--workers 2]
 
 Languages come from the source kind: PyPI wheels give Python; Debian ``golang-*`` Go, ``ruby-*`` Ruby,
-``php-*`` PHP, ``node-*`` JavaScript; Debian source packages of ``lib*-java`` and the JDK's ``src.zip``
+``php-*`` PHP, ``node-*`` JavaScript; npm tarballs (``npm pack``) JavaScript; Debian source packages of ``lib*-java`` and the JDK's ``src.zip``
 (``openjdk-17-source``; each JDK module is its own split unit) give Java. The split unit ("package") is the
-PyPI project or the Debian *source* package, so binaries built from one repository share a split.
+PyPI project, the npm package or the Debian *source* package, so binaries built from one repository share a split.
 Holdout projects are dropped by package name and by path (vendored copies); pairs whose code (or token
 sequence) appears in ``shared/data`` are dropped; the final shards are re-read to verify both.
 """
@@ -39,6 +39,10 @@ from loracode_embed.mining.runner import iter_tasks, mine_tree  # noqa: E402
 from loracode_embed.mining.shards import read_shard  # noqa: E402
 
 logger = logging.getLogger("build")
+# npm tarballs: built bundles (which may inline dependencies, holdout projects among them) are not mined;
+# the package's own src/ or lib/ files are.
+NPM_BUNDLE_DIRS = frozenset({"dist", "umd", "bundle", "bundles", "min", "browser", "cdn", "esm-browser"})
+NPM_BUNDLE_FILE = re.compile(r"[.-](?:min|bundle|umd|browser)\.(?:m|c)?js$|\.map$")
 DEB_LANG = {"golang-": "go", "ruby-": "ruby", "php-": "php", "node-": "javascript"}
 
 
@@ -97,6 +101,36 @@ def unpack(cache: Path, staging: Path) -> tuple[list[tuple[Path, str, str, str, 
             return None
         return (dest, f["Source"], f["Version"], lang, "debian")
 
+    def do_npm(tgz: Path):
+        with tarfile.open(tgz) as tf:
+            member = next(
+                (m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/package.json")),
+                None,
+            )
+            if member is None:
+                skipped["bad_archive"] += 1
+                return None
+            meta = json.loads(tf.extractfile(member).read())
+            name, version = meta["name"], meta["version"]
+            bundled = meta.get("bundleDependencies") or meta.get("bundledDependencies") or []
+            if is_holdout_package("npm", name) or any(is_holdout_package("npm", b) for b in bundled):
+                skipped["holdout_package"] += 1
+                return None
+            dest = staging / "npm" / name.lstrip("@").replace("/", "__")
+            if not dest.exists():
+                dest.mkdir(parents=True)
+                keep = []
+                for m in tf.getmembers():
+                    parts = m.name.split("/")
+                    if any(p.lower() in NPM_BUNDLE_DIRS for p in parts[1:-1]) or NPM_BUNDLE_FILE.search(
+                        parts[-1]
+                    ):
+                        skipped["npm_bundle_files"] += m.isfile()
+                        continue
+                    keep.append(m)
+                tf.extractall(dest, members=keep, filter="data")
+        return (dest, name, version, "javascript", "npm")
+
     def do_src(orig: Path):
         name, version = orig.name.split("_")[:2]
         version = version.split(".orig")[0]
@@ -117,6 +151,7 @@ def unpack(cache: Path, staging: Path) -> tuple[list[tuple[Path, str, str, str, 
 
     jobs = [(do_wheel, p) for p in sorted((cache / "pypi").glob("*.whl"))]
     jobs += [(do_deb, p) for p in sorted((cache / "deb").glob("*.deb"))]
+    jobs += [(do_npm, p) for p in sorted((cache / "npm").glob("*.tgz"))]
     origs = {}
     for p in sorted((cache / "debsrc").glob("*.orig.tar.*")):
         if ".asc" not in p.name:
@@ -181,7 +216,7 @@ def shared_hashes(shared: Path) -> tuple[set[str], dict[str, int]]:
     return hashes, {k: len(v) for k, v in codes.items()}
 
 
-def verify(out: Path, shared: set[str]) -> dict:
+def verify(out: Path, shared: set[str], package_source: dict[tuple[str, str], str] | None = None) -> dict:
     """Re-read the shards: code hashes shared between splits, with shared/data, holdout hits."""
     split_of: dict[tuple[str, str], str] = {}
     cross = shared_hits = holdout_paths = holdout_pkgs = 0
@@ -198,8 +233,12 @@ def verify(out: Path, shared: set[str]) -> dict:
             if holdout_path_hit(r["path"]):
                 holdout_paths += 1
             pkg = r["package"]
-            src = "pypi" if r["language"] == "python" else "debian"
-            if is_holdout_package(src, pkg.split(":")[0]):
+            default = "pypi" if r["language"] == "python" else "debian"
+            kind = (package_source or {}).get((r["language"], pkg), default)
+            src = kind if kind in ("pypi", "npm") else "debian"
+            if is_holdout_package(src, pkg.split(":")[0]) or (
+                src == "npm" and is_holdout_package("debian", "node-" + pkg)
+            ):
                 holdout_pkgs += 1
             packages.setdefault(split, set()).add(pkg)
     return {
@@ -229,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     units, skipped = unpack(args.cache, args.staging)
     t_unpack = time.monotonic() - t0
     logger.info("unpacked %d units in %.0fs (%s)", len(units), t_unpack, dict(skipped))
-    package_source = {pkg: kind for _, pkg, _, _, kind in units}
+    package_source = {(lang, pkg): kind for _, pkg, _, lang, kind in units}
 
     def tasks():
         for dest, pkg, version, lang, _kind in units:
@@ -241,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists():
         shutil.rmtree(args.out)
     corpus = build_corpus(pairs, args.out, exclude_hashes=excl, package_source=package_source)
-    checks = verify(args.out, excl)
+    checks = verify(args.out, excl, package_source)
     units_by = Counter((kind, lang) for _, _, _, lang, kind in units)
     stats = {
         "mining": mstats.as_dict(),

@@ -3,14 +3,16 @@
 Usage::
 
     python trainers/data/download.py [--sources trainers/data/sources.txt] [--cache ~/.cache/loracode/sources]
-                                     [--only pypi,deb,debsrc] [--batch 50]
+                                     [--only pypi,deb,debsrc,npm] [--batch 50]
 
 * ``pypi NAME==VER``: ``pip download --no-deps --only-binary :all:`` (a wheel holds the library's ``.py``
   files; downloading an sdist makes pip build its metadata, which installs build backends and takes
   ~25 s a project on the 2-core machine);
 * ``deb NAME=VER``: ``apt-get download`` (Debian bookworm binary package, extracted later with dpkg-deb);
 * ``debsrc NAME=VER``: ``apt-get source --download-only`` through a private deb-src list kept in the cache
-  (the system's apt configuration is not touched).
+  (the system's apt configuration is not touched);
+* ``npm NAME@VER``: ``npm pack NAME@VER`` (the published tarball, nothing installed, no dependencies; a
+  private npm cache under ``/tmp`` so the tarballs are not stored twice).
 
 Already-downloaded files are kept (the cache is reused); failures are written to ``failures.txt`` in the
 cache and never stop the run. Needs ``apt-get`` (Debian) for the Debian parts.
@@ -48,8 +50,10 @@ def read_sources(path: Path) -> list[tuple[str, str, str]]:
         if not line:
             continue
         kind, spec = line.split(None, 1)
-        sep = "==" if kind == "pypi" else "="
-        name, version = spec.split(sep, 1)
+        if kind == "npm":  # NAME@VER; a scoped NAME starts with "@"
+            name, version = spec.rsplit("@", 1)
+        else:
+            name, version = spec.split("==" if kind == "pypi" else "=", 1)
         out.append((kind, name.strip(), version.strip()))
     return out
 
@@ -72,6 +76,11 @@ def _apt_opts(cache: Path) -> list[str]:
     ]
 
 
+def npm_tarball_name(name: str, version: str) -> str:
+    """The file ``npm pack`` writes: ``@scope/name`` 1.2.3 -> ``scope-name-1.2.3.tgz``."""
+    return f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+
+
 def _have(kind: str, name: str, version: str, folder: Path) -> bool:
     if kind == "pypi":
         stem = name.lower().replace("-", "_").replace(".", "_")
@@ -80,6 +89,8 @@ def _have(kind: str, name: str, version: str, folder: Path) -> bool:
             or p.name.lower().startswith(f"{stem}-{version}")
             for p in folder.iterdir()
         )
+    if kind == "npm":
+        return (folder / npm_tarball_name(name, version)).exists()
     ver = version.split(":", 1)[-1]
     if kind == "deb":
         return any(p.name.startswith(f"{name}_") and p.suffix == ".deb" for p in folder.iterdir())
@@ -93,7 +104,7 @@ def download(sources: Path, cache: Path, only: set[str], batch: int) -> int:
     items = [s for s in read_sources(sources) if s[0] in only]
     failures: list[str] = []
     log = open(cache / "download.log", "a")  # noqa: SIM115
-    for kind in ("pypi", "deb", "debsrc"):
+    for kind in ("pypi", "deb", "debsrc", "npm"):
         folder = cache / kind
         folder.mkdir(parents=True, exist_ok=True)
         todo = [(n, v) for k, n, v in items if k == kind and not _have(k, n, v, folder)]
@@ -113,6 +124,10 @@ def download(sources: Path, cache: Path, only: set[str], batch: int) -> int:
             elif kind == "deb":
                 base = ["apt-get", "download", "-q"]
                 specs = [f"{n}={v}" for n, v in chunk]
+            elif kind == "npm":
+                base = ["npm", "pack", "--silent", "--cache", "/tmp/loracode-npm-cache"]
+                base += ["--pack-destination", str(folder)]
+                specs = [f"{n}@{v}" for n, v in chunk]
             else:
                 base = ["apt-get", *_apt_opts(cache), "source", "--download-only", "-q"]
                 specs = [f"{n}={v}" for n, v in chunk]
@@ -135,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sources", type=Path, default=HERE / "sources.txt")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--only", default="pypi,deb,debsrc")
+    parser.add_argument("--only", default="pypi,deb,debsrc,npm")
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)

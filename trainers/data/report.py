@@ -2,13 +2,14 @@
 
 Usage::
 
-    python trainers/data/report.py [--stats trainers/data/stats.json]
-        [--code2code /work/corpus/code2code/report.json]
+    python trainers/data/report.py [--stats trainers/data/stats.json] [--corpus /work/corpus]
+        [--code2code CORPUS/code2code/report.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -25,10 +26,22 @@ TARGETS = {
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--stats", type=Path, default=Path(__file__).resolve().parent / "stats.json")
-    ap.add_argument("--code2code", type=Path, default=Path("/work/corpus/code2code/report.json"))
+    ap.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
+    ap.add_argument("--code2code", type=Path, default=None)
     args = ap.parse_args(argv)
+    args.code2code = args.code2code or args.corpus / "code2code" / "report.json"
     s = json.loads(args.stats.read_text())
     langs = s["corpus"]["languages"]
+    manifest = args.corpus / "manifest.json"
+    if manifest.exists():
+        print(f"`{manifest}` sha256: `{hashlib.sha256(manifest.read_bytes()).hexdigest()}`\n")
+    if "min_pairs" in s["corpus"]:
+        mp = s["corpus"]["min_pairs"]
+        print(
+            f"Split rule: fractions {s['corpus']['fractions']}, then valid/test topped up to "
+            f"{mp['valid']:,}/{mp['test']:,} pairs (at most {s['corpus']['max_fraction']:.0%} of a "
+            "language each) with whole train packages in hash order.\n"
+        )
     print("### Pairs per language and split (after filtering and deduplication)\n")
     print("| language | train | valid | test | packages train/valid/test | train target | met? |")
     print("|---|---:|---:|---:|---|---:|---|")
