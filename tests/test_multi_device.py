@@ -177,3 +177,31 @@ def test_process_backend_matches_single_device(tiny_model) -> None:
         assert model.count_tokens(["hello world"]) == tiny_model.count_tokens(["hello world"])
         with pytest.raises(ValueError, match="Unknown language"):
             model.encode_query(QUERIES, language="cobol", batch_size=4)
+
+
+def test_embed_cli_devices_flag_matches_one_device(tiny_bundle, capsys, monkeypatch) -> None:
+    import io
+    import json
+
+    from loracode_embed.cli import main
+
+    lines = "\n".join(t.replace("\n", " ") or "empty" for t in TEXTS) + "\n"
+    outputs = {}
+    for flag in (["--devices", "cpu,cpu"], ["--device", "cpu"], ["--devices", "cpu"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+        argv = ["embed", "--code", "--language", "python", "--batch-size", "4", "--model", str(tiny_bundle)]
+        assert main([*argv, *flag]) == 0
+        outputs[" ".join(flag)] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    multi = outputs["--devices cpu,cpu"]
+    assert [r["index"] for r in multi] == list(range(len(TEXTS)))
+    assert {r["adapter"] for r in multi} == {"text2code-python"}
+    for other in ("--device cpu", "--devices cpu"):
+        assert len(outputs[other]) == len(multi)
+        np.testing.assert_allclose(
+            [r["vector"] for r in multi], [r["vector"] for r in outputs[other]], atol=1e-6
+        )
+    assert main(["embed", "--devices", "cpu,gpu0", "x"]) == 1
+    assert "--devices[1]: 'gpu0' is not a torch device" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["embed", "--device", "cpu", "--devices", "cpu,cpu", "x"])
+    assert "not allowed with argument" in capsys.readouterr().err
