@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-file-kb", type=int, default=1000, help="skip larger files (default: 1000)")
     p.add_argument("--batch-size", type=int, default=64, help="chunks per embedding batch (default: 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _store_args(p)
+    _store_args(p, _INDEX_DEVICES_HELP)
     p.set_defaults(func=_run_index)
 
     s = subparsers.add_parser(
@@ -49,11 +49,18 @@ def register(subparsers: Any) -> None:
                    help="per-language spaces fused by rank (default), or the unified space")  # fmt: skip
     s.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
     s.add_argument("--lines", type=int, default=4, help="snippet lines per hit (default: 4)")
-    _store_args(s)
+    _store_args(s, _SEARCH_DEVICES_HELP)
     s.set_defaults(func=_run_search)
 
 
-def _store_args(p: argparse.ArgumentParser) -> None:
+_INDEX_DEVICES_HELP = (
+    "embed on these devices, e.g. cuda:0,cuda:1: one model replica each, chunks shared out "
+    "(default: cuda if available, else cpu)"
+)
+_SEARCH_DEVICES_HELP = "device for the query, e.g. cuda:1 (of a list, the first: one query needs one device)"
+
+
+def _store_args(p: argparse.ArgumentParser, devices_help: str) -> None:
     g = p.add_argument_group("store")
     g.add_argument("--index-dir", help=f"embedded index folder (default: <tree>/{DEFAULT_INDEX_DIRNAME})")
     g.add_argument("--qdrant-url", default=os.environ.get("QDRANT_URL"),
@@ -62,9 +69,7 @@ def _store_args(p: argparse.ArgumentParser) -> None:
                    help="API key for --qdrant-url (env QDRANT_API_KEY)")  # fmt: skip
     g.add_argument("--collection", default="loracode", help="collection on the server (default: loracode)")
     g.add_argument("--model", help="model bundle folder (default: the packaged default bundle)")
-    g.add_argument("--devices", metavar="LIST",
-                   help="embed on these devices, e.g. cuda:0,cuda:1 (one model replica each; default: "
-                   "cuda if available, else cpu)")  # fmt: skip
+    g.add_argument("--devices", metavar="LIST", help=devices_help)
     g.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
