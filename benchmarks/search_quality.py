@@ -140,7 +140,7 @@ def main() -> None:
         "files": summary.added,
         "chunks": summary.chunks_total,
         "queries": len(labels),
-        "model": "default bundle (all-MiniLM-L6-v2, no adapters), CPU",
+        "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), CPU",
         "per_language_fused": per_language,
         "unified_space": unified,
         "examples": labels[:5],
