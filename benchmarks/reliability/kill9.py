@@ -13,7 +13,8 @@ incremental runs that update and delete.
 
 MODEL=fake uses loracode_qdrant.testing.FakeModel (store behaviour does not depend on the model; the
 run is short enough for many kills); MODEL=default uses the real default bundle (MiniLM, CPU).
-Writes benchmarks/results/kill9_<model>.json.
+Writes benchmarks/results/kill9_<model>.json (another name under benchmarks/results/ with RESULTS=NAME,
+e.g. for a second batch with another SEED).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ MODEL = os.environ.get("MODEL", "fake")
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http,logging,urllib,email,concurrent").split(",")
 SEED = int(os.environ.get("SEED", "0"))
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-kill9-")))
-OUT = Path(__file__).resolve().parents[1] / "results" / f"kill9_{MODEL}.json"
+OUT = Path(__file__).resolve().parents[1] / "results" / os.environ.get("RESULTS", f"kill9_{MODEL}.json")
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'integrations' / 'qdrant'}"}
 
@@ -190,8 +191,10 @@ def main() -> None:
                 "extra_points",
             )
         },
+        "seed": SEED,
         "tree": {"packages": SOURCE_PACKAGES, "files": len(list(tree.rglob("*.py")))},
         "machine": f"{os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "load_average_at_end": os.getloadavg(),
         "trials_detail": trials,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
