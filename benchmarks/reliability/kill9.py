@@ -154,6 +154,9 @@ def main() -> None:
         clean = snapshot(clean_idx)
         delay = rng.uniform(0.0, 0.9 * (full_s if trial % 2 == 0 else incremental_s))
         rc_killed, _ = run_indexer(tree, idx, kill_after=delay)
+        # Qdrant Edge builds optimized (HNSW) segments under shard/temp_segments: left over = killed mid-build
+        temp = idx / "shard" / "temp_segments"
+        killed_in_optimize = temp.is_dir() and any(temp.iterdir())
         after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
         incomplete = check_done_files_complete(after_kill) if after_kill else 0
         rc_rerun, rerun_s = run_indexer(tree, idx)
@@ -167,6 +170,7 @@ def main() -> None:
                 "kind": "incremental" if trial % 2 else "fresh",
                 "kill_after_s": round(delay, 2),
                 "killed": rc_killed == -signal.SIGKILL,
+                "killed_during_optimize": killed_in_optimize,
                 "clean_run_s": round(full_s, 2),
                 "points_after_kill": after_kill["total"] if after_kill else 0,
                 "done_files_with_missing_chunks": incomplete,
@@ -179,6 +183,7 @@ def main() -> None:
         "model": MODEL,
         "trials": len(trials),
         "killed_mid_run": sum(t["killed"] for t in trials),
+        "killed_during_optimize": sum(t["killed_during_optimize"] for t in trials),
         "all_ok": all(t["ok"] for t in trials),
         "totals": {
             k: sum(t[k] for t in trials)
