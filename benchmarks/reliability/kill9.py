@@ -176,7 +176,7 @@ def main() -> None:
         assert rc == 0, "clean run failed"
         clean = snapshot(clean_idx)
         delay = rng.uniform(0.0, 0.9 * (full_s if trial % 2 == 0 else incremental_s))
-        rc_killed, _ = run_indexer(tree, idx, kill_after=delay)
+        rc_killed, killed_run_s = run_indexer(tree, idx, kill_after=delay)
         killed_in_optimize = _building(idx)  # a left-over temp segment: killed during an HNSW build
         after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
         incomplete = check_done_files_complete(after_kill) if after_kill else 0
@@ -189,7 +189,8 @@ def main() -> None:
             {
                 "trial": trial,
                 "kind": "incremental" if trial % 2 else "fresh",
-                "kill_after_s": round(delay, 2),
+                "kill_after_s": round(delay, 2) if KILL_AT == "random" else None,
+                "killed_run_s": round(killed_run_s, 2),  # from model loaded to the kill (or the run's end)
                 "killed": rc_killed == -signal.SIGKILL,
                 "killed_during_optimize": killed_in_optimize,
                 "clean_run_s": round(full_s, 2),
