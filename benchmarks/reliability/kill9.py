@@ -11,9 +11,17 @@ incremental runs that update and delete.
     PYTHONPATH=.:integrations/qdrant python benchmarks/reliability/kill9.py            # fake model (fast)
     MODEL=default TRIALS=20 PYTHONPATH=.:integrations/qdrant python benchmarks/reliability/kill9.py
 
+KILL_AT=optimize kills each run as soon as Qdrant Edge starts an HNSW build instead (the tree must
+then have more chunks than Qdrant Edge's indexing threshold, about 6.6k at 384-d; incremental runs that
+build nothing run to the end):
+
+    KILL_AT=optimize TRIALS=4 SOURCE_PACKAGES=asyncio,idlelib,tkinter,unittest,lib2to3,xml RESULTS=X.json
+    (then PYTHONPATH and the script as above)
+
 MODEL=fake uses loracode_qdrant.testing.FakeModel (store behaviour does not depend on the model; the
 run is short enough for many kills); MODEL=default uses the real default bundle (MiniLM, CPU).
-Writes benchmarks/results/kill9_<model>.json.
+Writes benchmarks/results/kill9_<model>.json (another name under benchmarks/results/ with RESULTS=NAME,
+e.g. for a second batch with another SEED).
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ TRIALS = int(os.environ.get("TRIALS", "20"))
 MODEL = os.environ.get("MODEL", "fake")
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http,logging,urllib,email,concurrent").split(",")
 SEED = int(os.environ.get("SEED", "0"))
+KILL_AT = os.environ.get("KILL_AT", "random")  # "random" delay, or "optimize": once an HNSW build starts
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-kill9-")))
-OUT = Path(__file__).resolve().parents[1] / "results" / f"kill9_{MODEL}.json"
+OUT = Path(__file__).resolve().parents[1] / "results" / os.environ.get("RESULTS", f"kill9_{MODEL}.json")
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'integrations' / 'qdrant'}"}
 
@@ -55,8 +64,17 @@ with CodeIndex(sys.argv[1], model=model, index_dir=sys.argv[2], batch_size=16, s
 """
 
 
+def _building(idx: Path) -> bool:
+    """Whether Qdrant Edge is building an optimized (HNSW) segment: shard/temp_segments is not empty."""
+    temp = idx / "shard" / "temp_segments"
+    return temp.is_dir() and any(temp.iterdir())
+
+
 def run_indexer(tree: Path, idx: Path, kill_after: float | None = None) -> tuple[int, float]:
-    """Run an indexer process; with kill_after, SIGKILL it that many seconds after its model is loaded."""
+    """Run an indexer process; with kill_after, SIGKILL it that many seconds after its model is loaded.
+
+    With KILL_AT=optimize, the kill comes instead as soon as an HNSW build has started (if one does).
+    """
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tree), str(idx), MODEL],
         env=ENV,
@@ -67,7 +85,13 @@ def run_indexer(tree: Path, idx: Path, kill_after: float | None = None) -> tuple
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     t0 = time.perf_counter()
-    if kill_after is not None:
+    if kill_after is not None and KILL_AT == "optimize":
+        while proc.poll() is None:
+            if _building(idx):
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+    elif kill_after is not None:
         try:
             proc.wait(timeout=kill_after)
         except subprocess.TimeoutExpired:
@@ -152,7 +176,8 @@ def main() -> None:
         assert rc == 0, "clean run failed"
         clean = snapshot(clean_idx)
         delay = rng.uniform(0.0, 0.9 * (full_s if trial % 2 == 0 else incremental_s))
-        rc_killed, _ = run_indexer(tree, idx, kill_after=delay)
+        rc_killed, killed_run_s = run_indexer(tree, idx, kill_after=delay)
+        killed_in_optimize = _building(idx)  # a left-over temp segment: killed during an HNSW build
         after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
         incomplete = check_done_files_complete(after_kill) if after_kill else 0
         rc_rerun, rerun_s = run_indexer(tree, idx)
@@ -164,8 +189,10 @@ def main() -> None:
             {
                 "trial": trial,
                 "kind": "incremental" if trial % 2 else "fresh",
-                "kill_after_s": round(delay, 2),
+                "kill_after_s": round(delay, 2) if KILL_AT == "random" else None,
+                "killed_run_s": round(killed_run_s, 2),  # from model loaded to the kill (or the run's end)
                 "killed": rc_killed == -signal.SIGKILL,
+                "killed_during_optimize": killed_in_optimize,
                 "clean_run_s": round(full_s, 2),
                 "points_after_kill": after_kill["total"] if after_kill else 0,
                 "done_files_with_missing_chunks": incomplete,
@@ -178,6 +205,7 @@ def main() -> None:
         "model": MODEL,
         "trials": len(trials),
         "killed_mid_run": sum(t["killed"] for t in trials),
+        "killed_during_optimize": sum(t["killed_during_optimize"] for t in trials),
         "all_ok": all(t["ok"] for t in trials),
         "totals": {
             k: sum(t[k] for t in trials)
@@ -190,8 +218,11 @@ def main() -> None:
                 "extra_points",
             )
         },
+        "seed": SEED,
+        "kill_at": KILL_AT,
         "tree": {"packages": SOURCE_PACKAGES, "files": len(list(tree.rglob("*.py")))},
         "machine": f"{os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "load_average_at_end": os.getloadavg(),
         "trials_detail": trials,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,8 @@ class EdgeStore:
         self.acquire()
         try:
             if self.exists():
+                if not self.read_only:
+                    self._remove_leftover_builds()
                 self._shard = qe.EdgeShard.load(str(self._shard_dir))
             else:
                 if self.read_only:
@@ -213,6 +216,24 @@ class EdgeStore:
         except Exception:
             self.close()
             raise
+
+    def _remove_leftover_builds(self) -> None:
+        """Delete segment builds a killed process left in ``shard/temp_segments``.
+
+        Qdrant Edge builds an optimized (HNSW) segment there and swaps it in only when it is complete;
+        a process killed during the build leaves the half-built copy behind (as large as the data it
+        was merging), and loading the shard does not remove it. We hold the store's lock, so no build
+        is running: what is there is garbage.
+        """
+        temp = self._shard_dir / "temp_segments"
+        if not temp.is_dir():
+            return
+        for entry in temp.iterdir():
+            logger.warning("Removing %s, left by an index run that was stopped during an HNSW build", entry)
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def _require(self) -> Any:
         if self._shard is None:

@@ -10,6 +10,7 @@ from qdrant_client import QdrantClient
 
 from loracode_qdrant import CodeIndex, EdgeStore, ServerStore, StoreLockedError
 from loracode_qdrant.ids import file_point_id
+from loracode_qdrant.store import StoredPoint
 from loracode_qdrant.testing import FakeModel, write_tree
 
 
@@ -241,3 +242,24 @@ def test_empty_tree_indexes_and_searches_to_nothing(make_index, tmp_path: Path) 
     assert (summary.files, summary.chunks_total, summary.skipped) == (0, 0, {"unknown-language": 1})
     assert index.search("anything") == []
     assert index.search("anything", mode="unified") == []
+
+
+def test_leftover_hnsw_build_of_a_killed_run_is_removed_on_write_open(tmp_path: Path) -> None:
+    """A kill during an HNSW build leaves shard/temp_segments/<builder>; the next writer deletes it."""
+    store = EdgeStore(tmp_path / "idx")
+    store.open(["base"], 3)
+    store.upsert([StoredPoint("6f1b8d0e-0000-5000-8000-000000000001", {"base": [1.0, 0.0, 0.0]},
+                              {"record": "chunk", "path": "a.py", "language": "python"})])  # fmt: skip
+    store.close()
+    builder = tmp_path / "idx" / "shard" / "temp_segments" / "segment_builder_x"
+    (builder / "vector_storage").mkdir(parents=True)
+    (builder / "vector_storage" / "page_0.dat").write_bytes(b"\0" * 4096)
+    reader = EdgeStore(tmp_path / "idx", read_only=True)
+    reader.open(["base"], 3)  # a search leaves it alone
+    reader.close()
+    assert builder.exists()
+    store = EdgeStore(tmp_path / "idx")
+    store.open(["base"], 3)
+    assert not builder.exists()
+    assert [h.payload["path"] for h in store.search("base", [1.0, 0.0, 0.0], limit=5)] == ["a.py"]
+    store.close()
