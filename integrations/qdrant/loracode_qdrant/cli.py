@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loracode_embed.commands.embed import DTYPE_HELP
+from loracode_embed.precision import DTYPES
+
 from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexSummary
 
 
@@ -62,15 +65,16 @@ def _store_args(p: argparse.ArgumentParser) -> None:
                    help="API key for --qdrant-url (env QDRANT_API_KEY)")  # fmt: skip
     g.add_argument("--collection", default="loracode", help="collection on the server (default: loracode)")
     g.add_argument("--model", help="model bundle folder (default: the packaged default bundle)")
+    g.add_argument("--dtype", choices=DTYPES, help=DTYPE_HELP)
     g.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
 def _make_index(args: argparse.Namespace, root: Path | None, **kwargs: Any) -> CodeIndex:
     model = None
-    if args.model:
+    if args.model or args.dtype:
         from loracode_embed import LoRACodeModel
 
-        model = LoRACodeModel.from_pretrained(args.model)
+        model = LoRACodeModel.from_pretrained(args.model, dtype=args.dtype)
     store = None
     if args.qdrant_url:
         from loracode_qdrant.store import ServerStore
