@@ -106,8 +106,8 @@ def speed(models: dict[str, Any], chunks: list[str], args: argparse.Namespace) -
     }
     for label in [m for m in ("fp32", "bf16", "int8") if m in models]:
         for name in dict.fromkeys(["base", adapter]):
-            paths[f"LoRACodeModel {label}, adapter={name}"] = (
-                lambda m=models[label], a=name: m.encode_code(chunks, adapter=a, batch_size=args.batch_size)
+            paths[f"LoRACodeModel {label}, adapter={name}"] = lambda m=models[label], a=name: m.encode_code(
+                chunks, adapter=a, batch_size=args.batch_size
             )
     query = ["read a yaml file into a dict"]
     queries: dict[str, Callable[[], Any]] = {
@@ -158,8 +158,12 @@ def agreement(models: dict[str, Any], chunks: list[str], args: argparse.Namespac
         for label in [m for m in ("bf16", "int8") if m in models]:
             cos = np.sum(models[label].encode_code(chunks, adapter=name) * reference, axis=1)
             out.append(
-                {"path": label, "adapter": name, "cos_min": round(float(cos.min()), 5),
-                 "cos_mean": round(float(cos.mean()), 5)}  # fmt: skip
+                {
+                    "path": label,
+                    "adapter": name,
+                    "cos_min": round(float(cos.min()), 5),
+                    "cos_mean": round(float(cos.mean()), 5),
+                }  # fmt: skip
             )
     return out
 

@@ -59,7 +59,8 @@ def test_folded_adapter_is_the_adapter_not_the_base(tiny_model, tiny_bf16):
 def test_bf16_routing_reaches_the_adapter(tiny_bf16):
     text = [CODE_SAMPLES[0]]
     np.testing.assert_array_equal(
-        tiny_bf16.encode_code(text, languages="python"), tiny_bf16.encode_code(text, adapter="text2code-python")
+        tiny_bf16.encode_code(text, languages="python"),
+        tiny_bf16.encode_code(text, adapter="text2code-python"),
     )
     np.testing.assert_array_equal(
         tiny_bf16.encode_code(text, languages="ruby"), tiny_bf16.encode_code(text, adapter="text2code")
@@ -100,13 +101,18 @@ def test_merged_adapters_refuse_unknown_adapter(tiny_bf16):
 
 def test_minilm_bf16_matches_float32(minilm):
     fast = LoRACodeModel.from_pretrained(device="cpu", dtype="bfloat16")
-    assert _cos(fast.encode_code(TEXTS, adapter="base"), minilm.encode_code(TEXTS, adapter="base")).min() >= 0.9995
+    assert (
+        _cos(fast.encode_code(TEXTS, adapter="base"), minilm.encode_code(TEXTS, adapter="base")).min()
+        >= 0.9995
+    )
     queries = ["parse a json string", "def f(x):\n    return x * 2\n"]
     assert _cos(fast.encode_query(queries), minilm.encode_query(queries)).min() >= 0.9995
 
 
 def test_dtype_is_validated_by_name():
-    with pytest.raises(ValueError, match=r"dtype must be one of float32, float16, bfloat16 .* got 'int8'"):
+    with pytest.raises(
+        ValueError, match=r"dtype must be one of auto, float32, float16, bfloat16 .* got 'int8'"
+    ):
         LoRACodeModel.from_base(TINY_BASE, device="cpu", dtype="int8")
 
 
@@ -119,6 +125,10 @@ def test_bf16_without_hardware_support_warns(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="loracode_embed.precision"):
         precision_module.resolve_device_dtype("cpu", None)
     assert caplog.text == ""
+    assert precision_module.resolve_device_dtype("cpu", "auto") == ("cpu", torch.float32)  # no hardware bf16
+    monkeypatch.setattr(precision_module, "cpu_supports_bfloat16", lambda: True)
+    assert precision_module.resolve_device_dtype("cpu", "auto") == ("cpu", torch.bfloat16)
+    assert precision_module.resolve_device_dtype("cuda", "auto") == ("cuda", torch.float16)
 
 
 def test_eval_cache_key_separates_dtypes(tiny_model, tiny_bf16):

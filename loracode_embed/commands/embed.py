@@ -13,9 +13,9 @@ from loracode_embed.routing import QUERY_TASKS
 
 #: Help of ``--dtype`` for every command that embeds.
 DTYPE_HELP = (
-    "float32 (default on CPU: vectors as sentence-transformers computes them), bfloat16 (the CPU fast path: "
-    "about 2x the chunks/s on CPUs with AVX-512/AMX bfloat16, MRR within 0.1%%; see docs/benchmarks.md), "
-    "float16 (default on CUDA)"
+    "float32 (CPU default: the vectors sentence-transformers computes), bfloat16 (the CPU fast path: about 2x "
+    "faster on CPUs with hardware bfloat16, see docs/benchmarks.md), auto (bfloat16 where the CPU has it, "
+    "else float32; float16 on CUDA), float16 (CUDA default)"
 )
 
 
