@@ -7,6 +7,7 @@ temporary folder, so the script runs anywhere the package is installed.
 
     python benchmarks/memory_footprint.py                 # CPU
     python benchmarks/memory_footprint.py --device cuda
+    python benchmarks/memory_footprint.py --dtype bfloat16     # the CPU fast path (adapters folded per call)
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ CHILD = r"""
 import json, resource, sys
 import torch
 from loracode_embed import LoRACodeModel
-device, adapters = sys.argv[1], json.loads(sys.argv[2])
-model = LoRACodeModel.from_base(None, adapters=adapters, device=device)
+device, adapters, dtype = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+model = LoRACodeModel.from_base(None, adapters=adapters, device=device, dtype=None if dtype == "default" else dtype)
 texts = ["def add(a, b):\n    return a + b\n"] * 32
 for name in ["base", *model.adapters]:
     model.encode_code(texts, adapter=name)
@@ -58,9 +59,9 @@ def build_adapters(out: Path) -> dict[str, str]:
     return adapters
 
 
-def measure(device: str, adapters: dict[str, str]) -> dict:
+def measure(device: str, adapters: dict[str, str], dtype: str = "default") -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, device, json.dumps(adapters)],
+        [sys.executable, "-c", CHILD, device, json.dumps(adapters), dtype],
         capture_output=True,
         text=True,
         check=True,
@@ -71,15 +72,17 @@ def measure(device: str, adapters: dict[str, str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="default", help="float32, bfloat16, ... (default: the device's)")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         adapters = build_adapters(Path(tmp))
-        base = measure(args.device, {})
-        full = measure(args.device, adapters)
+        base = measure(args.device, {}, args.dtype)
+        full = measure(args.device, adapters, args.dtype)
     key = "peak_cuda_allocated_mib" if args.device.startswith("cuda") else "peak_rss_mib"
     result = {
         "device": args.device,
+        "dtype": args.dtype,
         "base_alone": base,
         "with_7_adapters": full,
         "overhead_percent": round(100 * (full[key] / base[key] - 1), 2),

@@ -147,3 +147,25 @@ def test_embed_cli_dtype_flag(tiny_bundle, tiny_model, capsys):
     with pytest.raises(SystemExit):
         cli_main(["embed", "--dtype", "int8", "x"])
     assert "invalid choice: 'int8'" in capsys.readouterr().err
+
+
+def test_eval_cli_dtype_reaches_the_model(tiny_bundle, tmp_path, monkeypatch, capsys):
+    import json
+
+    from loracode_embed.commands import eval as eval_cmd
+
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [("add two numbers", CODE_SAMPLES[0]), ("read a yaml file", CODE_SAMPLES[4])]
+    pairs.write_text(
+        "".join(json.dumps({"query": q, "code": c, "language": "python"}) + "\n" for q, c in rows)
+    )
+    loaded = []
+    original = eval_cmd.load_model
+    monkeypatch.setattr(eval_cmd, "load_model", lambda *a: loaded.append(original(*a)) or loaded[-1])
+    results = {}
+    for dtype in ("float32", "bfloat16"):
+        argv = ["eval", "--pairs", str(pairs), "--model", str(tiny_bundle), "--device", "cpu", "--json"]
+        assert cli_main([*argv, "--dtype", dtype]) == 0
+        results[dtype] = json.loads(capsys.readouterr().out)
+    assert [str(m.dtype) for m in loaded] == ["torch.float32", "torch.bfloat16"]
+    assert results["bfloat16"]["mrr"] == results["float32"]["mrr"]
