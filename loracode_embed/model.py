@@ -100,7 +100,7 @@ class LoRACodeModel:
             device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... Default: CUDA if available, else CPU.
             dtype: ``"float32"``, ``"float16"``, ``"bfloat16"``, ``"auto"`` or a ``torch.dtype``.
                 Default float16 on CUDA and float32 on CPU (vectors as sentence-transformers computes
-                them). ``"bfloat16"`` is the CPU fast path: about twice the chunks/s on CPUs with
+                them). ``"bfloat16"`` is the CPU fast path: 2.5-3x the chunks/s on CPUs with
                 hardware bfloat16 (AVX-512/AMX), vectors at cosine >= 0.9999 to float32, adapters folded
                 into the weights per call; ``"auto"`` picks it where the CPU supports it (else float32).
                 See docs/benchmarks.md, "CPU fast path".

@@ -2,9 +2,9 @@
 
 On CPU the default is float32: vectors then match plain ``sentence-transformers`` to 1e-5. ``bfloat16``
 is the CPU fast path: on CPUs whose oneDNN kernels compute bfloat16 (x86 with AVX-512 or AMX, Arm with
-BF16) it embeds 256-token code chunks about twice as fast, with vectors at cosine >= 0.9999 to float32
-and retrieval MRR within 0.1% (docs/benchmarks.md, "CPU fast path"). Elsewhere it is emulated and
-slower than float32, so asking for it there logs a warning.
+BF16) it embeds 256-token code chunks 2.5-3x as fast (2-core dev machine), with vectors at cosine
+>= 0.9999 to float32 and retrieval MRR within 0.3% (docs/benchmarks.md, "CPU fast path"). Elsewhere it
+is emulated and slower than float32, so asking for it there logs a warning.
 
 Example:
     >>> resolve_device_dtype("cpu", None)
