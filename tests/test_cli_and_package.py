@@ -34,7 +34,7 @@ def test_embed_prints_json_lines(capsys, minilm):
     lines = capsys.readouterr().out.strip().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["index"] for r in records] == [0, 1]
-    assert all(r["adapter"] == "base" and r["task"] == "text2code" for r in records)
+    assert all(r["adapter"] == "text2code-python" and r["task"] == "text2code" for r in records)
     vector = np.array(records[0]["vector"])
     expected = minilm.encode_query(["read a yaml file"], language="python", task="text2code")[0]
     assert vector.shape == (384,) and np.abs(vector - expected).max() < 1e-6

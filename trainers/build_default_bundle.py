@@ -3,7 +3,16 @@
 Run from the repository root:
 
     python trainers/build_default_bundle.py                          # base alone
-    python trainers/build_default_bundle.py --adapter text2code-python=runs/py/best ...
+    python trainers/build_default_bundle.py --adapter text2code-python=RUN/adapter ... \\
+        --metrics benchmarks/results/training-2026-11-22-minilm-v2/eval.jsonl \\
+        --pack benchmarks/results/training-2026-11-22-minilm-v2/pack.json
+
+Each adapter folder holds ``adapter_config.json`` and ``adapter_model.safetensors``, stored here in
+float16 (the bundle ships float16; loading computes in the model's dtype), and ``training.json``, the
+trainer's record. Its provenance goes into the manifest: data files with sha256, steps, epochs, the
+training config, LoRA settings, dev metric, git commit, library versions, plus the packed corpus shards
+(``--pack``). ``--metrics`` adds the adapter's rows of a ``sweep.py eval`` results file (label
+``NAME@RUN`` or ``NAME``) as its test metrics.
 
 Only adapters trained by the recipes in ``trainers/`` belong here: never ship untrained adapters.
 """
@@ -11,11 +20,79 @@ Only adapters trained by the recipes in ``trainers/`` belong here: never ship un
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from loracode_embed import LoRACodeModel
 from loracode_embed.loading import DEFAULT_BUNDLE
+
+_CONFIG_KEYS = (
+    "batch_size",
+    "epochs",
+    "learning_rate",
+    "lora_r",
+    "lora_alpha",
+    "lora_dropout",
+    "target_modules",
+    "max_seq_length",
+    "warmup_ratio",
+    "lr_scheduler",
+    "scale",
+    "seed",
+    "max_eval_pairs",
+)
+
+
+def provenance(folder: Path, pack: dict[str, Any] | None) -> dict[str, Any]:
+    """The manifest's provenance for an adapter, from its ``training.json`` (and the packed shards)."""
+    record_path = folder / "training.json"
+    if not record_path.is_file():
+        raise FileNotFoundError(f"{folder} has no training.json: only trained adapters are shipped")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    data = record["data"]
+
+    def files(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"file": Path(e["path"]).parent.name + "/" + Path(e["path"]).name, "sha256": e["sha256"]}
+            for e in entries
+        ]
+
+    out: dict[str, Any] = {
+        "train_files": files(data["train_files"]),
+        "train_pairs": data["train_pairs"],
+        "dev_files": files(data["eval_files"]),
+        "dev_pairs": data["eval_pairs"],
+        "steps": record["steps"],
+        "epochs": record["epochs"],
+        "config": {k: record["config"][k] for k in _CONFIG_KEYS if k in record["config"]},
+        "best_dev_mrr@10": record["best_metric"],
+        "precision": record["precision"],
+        "seconds": record["seconds"],
+        "git": record["git"],
+        "versions": record["versions"],
+        "base_sha256_trained_on": record["base"]["sha256"],
+    }
+    if pack is not None:
+        out["corpus_manifest_sha256"] = pack["corpus_manifest_sha256"]
+        out["packed_shards"] = {
+            name: info["sha256"]
+            for name, info in pack["files"].items()
+            if any(name.split("/")[0] in f["file"] for f in out["train_files"])
+        }
+    return out
+
+
+def metrics(rows: list[dict[str, Any]], name: str, folder: Path) -> dict[str, Any]:
+    """Test metrics of the adapter from ``sweep.py eval`` rows (``label`` NAME or NAME@RUN)."""
+    run = folder.name if folder.name != "adapter" else folder.parent.name
+    labels = {name, f"{name}@{run}"}
+    return {
+        row["preset"]: {k: round(row[k], 4) for k in ("mrr", "ndcg@10", "recall@1", "recall@10")}
+        for row in rows
+        if row.get("label") in labels
+    }
 
 
 def main() -> None:
@@ -23,9 +100,25 @@ def main() -> None:
     parser.add_argument(
         "--adapter", action="append", default=[], metavar="NAME=DIR", help="an adapter to include"
     )
+    parser.add_argument("--metrics", type=Path, help="sweep.py eval results (JSON lines)")
+    parser.add_argument("--pack", type=Path, help="pack.json of trainers/gpu/pack_training_data.py")
     parser.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
     args = parser.parse_args()
-    adapters = dict(item.split("=", 1) for item in args.adapter)
+    rows = (
+        [json.loads(line) for line in args.metrics.read_text().splitlines() if line.strip()]
+        if args.metrics
+        else []
+    )
+    pack = json.loads(args.pack.read_text()) if args.pack else None
+    adapters: dict[str, Any] = {}
+    for item in args.adapter:
+        name, folder = item.split("=", 1)
+        path = Path(folder)
+        adapters[name] = {
+            "path": str(path),
+            "provenance": provenance(path, pack),
+            "metrics": metrics(rows, name, path),
+        }
     model = LoRACodeModel.from_base(None, adapters=adapters, device="cpu")
     model.manifest.description = "Default loracode-embed bundle: all-MiniLM-L6-v2" + (
         f" with code-search LoRA adapters {', '.join(model.adapters)}"

@@ -38,7 +38,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--code", action="store_true", help="embed as code (documents), not as queries")
     parser.add_argument("--adapter", default="auto", help="auto (route), base, or an adapter name")
     parser.add_argument("--model", help="bundle directory (default: the bundle shipped in the package)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    devices = parser.add_mutually_exclusive_group()
+    devices.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    devices.add_argument(
+        "--devices",
+        metavar="LIST",
+        help="spread the inputs over several devices, e.g. cuda:0,cuda:1 (one replica each)",
+    )
     parser.add_argument("--dtype", choices=DTYPES, help=DTYPE_HELP)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.set_defaults(func=run)
@@ -46,8 +52,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
-
-    from loracode_embed.model import LoRACodeModel
 
     hf_logging.disable_progress_bar()  # keep stdout/stderr to the JSON lines and real warnings
 
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not texts:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
         languages = [args.language] * len(texts)
-    model = LoRACodeModel.from_pretrained(args.model, device=args.device, dtype=args.dtype)
+    model = load_model(args.model, device=args.device, devices=args.devices, dtype=args.dtype)
     if args.code:
         task = "text2code" if args.task == "auto" else args.task
         vectors = model.encode_code(
@@ -83,4 +87,30 @@ def run(args: argparse.Namespace) -> int:
             "vector": [round(float(x), 7) for x in vector],
         }
         print(json.dumps(record))
+    if hasattr(model, "close"):
+        model.close()
     return 0
+
+
+def load_model(
+    path: str | None, device: str | None = None, devices: str | None = None, dtype: str | None = None
+) -> Any:
+    """A ``LoRACodeModel`` on ``device``, or a ``MultiDeviceModel`` when ``devices`` lists several.
+
+    ``devices`` is the command line's comma-separated list; one device there is the same as ``device``.
+    ``dtype`` is ``--dtype`` (``None``: the device's default; ``bfloat16``: the CPU fast path).
+
+    Example:
+        >>> load_model(None, devices="cpu").device.type
+        'cpu'
+    """
+    from loracode_embed.model import LoRACodeModel
+
+    if devices is not None:
+        from loracode_embed.multi_device import MultiDeviceModel, parse_devices
+
+        device_list = parse_devices(devices, "--devices")
+        if len(device_list) > 1:
+            return MultiDeviceModel.from_pretrained(path, devices=device_list, dtype=dtype)
+        device = device_list[0]
+    return LoRACodeModel.from_pretrained(path, device=device, dtype=dtype)

@@ -90,6 +90,20 @@ def resolve_precision(config: TrainConfig, device: str) -> str:
     return config.precision
 
 
+def resolve_num_workers(config: TrainConfig, device: str) -> int:
+    """Dataloader workers: the config's number, or with -1 up to 8 per process on a GPU, 0 on the CPU.
+
+    The collator tokenises every batch; on a GPU one process doing that alone is the bottleneck
+    (MiniLM trained at about 600 pairs/s with no workers on an H100), so workers tokenise ahead.
+    """
+    if config.dataloader_num_workers >= 0:
+        return config.dataloader_num_workers
+    if device != "cuda":
+        return 0
+    processes = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    return max(0, min(8, (os.cpu_count() or 1) // processes - 1))
+
+
 def _data_files(config: TrainConfig) -> tuple[list[Path], list[Path]]:
     from loracode_embed.training.data import expand_files, find_shards
 
@@ -233,7 +247,7 @@ def build_trainer(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Trainin
         logging_nan_inf_filter=False,  # a NaN must show, never be averaged away
         report_to="none",
         dataloader_drop_last=True,  # equal batch sizes on every device for the all-gather
-        dataloader_num_workers=config.dataloader_num_workers,
+        dataloader_num_workers=resolve_num_workers(config, device),
         torch_compile=config.torch_compile,
         disable_tqdm=not sys.stderr.isatty(),
     )

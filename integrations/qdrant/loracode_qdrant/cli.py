@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-file-kb", type=int, default=1000, help="skip larger files (default: 1000)")
     p.add_argument("--batch-size", type=int, default=64, help="chunks per embedding batch (default: 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _store_args(p)
+    _store_args(p, _INDEX_DEVICES_HELP)
     p.set_defaults(func=_run_index)
 
     s = subparsers.add_parser(
@@ -52,11 +52,18 @@ def register(subparsers: Any) -> None:
                    help="per-language spaces fused by rank (default), or the unified space")  # fmt: skip
     s.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
     s.add_argument("--lines", type=int, default=4, help="snippet lines per hit (default: 4)")
-    _store_args(s)
+    _store_args(s, _SEARCH_DEVICES_HELP)
     s.set_defaults(func=_run_search)
 
 
-def _store_args(p: argparse.ArgumentParser) -> None:
+_INDEX_DEVICES_HELP = (
+    "embed on these devices, e.g. cuda:0,cuda:1: one model replica each, chunks shared out "
+    "(default: cuda if available, else cpu)"
+)
+_SEARCH_DEVICES_HELP = "device for the query, e.g. cuda:1 (of a list, the first: one query needs one device)"
+
+
+def _store_args(p: argparse.ArgumentParser, devices_help: str) -> None:
     g = p.add_argument_group("store")
     g.add_argument("--index-dir", help=f"embedded index folder (default: <tree>/{DEFAULT_INDEX_DIRNAME})")
     g.add_argument("--qdrant-url", default=os.environ.get("QDRANT_URL"),
@@ -65,16 +72,41 @@ def _store_args(p: argparse.ArgumentParser) -> None:
                    help="API key for --qdrant-url (env QDRANT_API_KEY)")  # fmt: skip
     g.add_argument("--collection", default="loracode", help="collection on the server (default: loracode)")
     g.add_argument("--model", help="model bundle folder (default: the packaged default bundle)")
+    g.add_argument("--devices", metavar="LIST", help=devices_help)
     g.add_argument("--dtype", choices=DTYPES, help=DTYPE_HELP)
     g.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
-def _make_index(args: argparse.Namespace, root: Path | None, **kwargs: Any) -> CodeIndex:
-    model = None
-    if args.model or args.dtype:
-        from loracode_embed import LoRACodeModel
+def load_model(
+    model_dir: str | None, devices: str | None, query_only: bool = False, dtype: str | None = None
+) -> Any:
+    """The model for ``--model``, ``--devices``, ``--dtype``; ``None`` (CodeIndex's lazy default): none given.
 
-        model = LoRACodeModel.from_pretrained(args.model, dtype=args.dtype)
+    Several devices give a ``MultiDeviceModel`` (one replica per device). ``query_only`` (search, which
+    embeds one query) loads the first device only: a second replica would never be used.
+
+    Example:
+        >>> load_model(None, None) is None
+        True
+    """
+    if not model_dir and not devices and not dtype:
+        return None
+    from loracode_embed import LoRACodeModel
+
+    if devices:
+        from loracode_embed.multi_device import MultiDeviceModel, parse_devices
+
+        device_list = parse_devices(devices, "--devices")
+        if len(device_list) > 1 and not query_only:
+            return MultiDeviceModel.from_pretrained(model_dir, devices=device_list, dtype=dtype)
+        return LoRACodeModel.from_pretrained(model_dir, device=device_list[0], dtype=dtype)
+    return LoRACodeModel.from_pretrained(model_dir, dtype=dtype)
+
+
+def _make_index(
+    args: argparse.Namespace, root: Path | None, query_only: bool = False, **kwargs: Any
+) -> CodeIndex:
+    model = load_model(args.model, args.devices, query_only, args.dtype)
     store = None
     if args.qdrant_url:
         from loracode_qdrant.store import ServerStore
@@ -90,13 +122,23 @@ def _run_index(args: argparse.Namespace) -> int:
     show = False if args.no_progress or args.json else None
     index = _make_index(args, root, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
                         show_progress=show)  # fmt: skip
-    with index:
-        summary = index.index(rebuild=args.rebuild)
+    try:
+        with index:
+            summary = index.index(rebuild=args.rebuild)
+    finally:
+        _close_model(index)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         print(format_summary(summary))
     return 0
+
+
+def _close_model(index: CodeIndex) -> None:
+    """Stop a multi-device model's workers (a single model has nothing to stop)."""
+    close = getattr(index._model, "close", None)
+    if callable(close):
+        close()
 
 
 def format_summary(summary: IndexSummary) -> str:
@@ -134,7 +176,7 @@ def _run_search(args: argparse.Namespace) -> int:
         root = None
     else:
         root = _find_root(Path.cwd())
-    with _make_index(args, root, show_progress=False) as index:
+    with _make_index(args, root, query_only=True, show_progress=False) as index:
         hits = index.search(args.query, language=args.language, k=args.k, path_glob=args.path_glob,
                             task=args.task, mode=args.mode)  # fmt: skip
     if args.json:

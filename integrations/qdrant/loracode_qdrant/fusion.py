@@ -8,8 +8,8 @@ scores ``1 / (k + r)``, summed over the lists that contain it, with ``k = 60``. 
 language lives in exactly one list (the filters are disjoint), a hit appears once, and RRF amounts to
 interleaving the lists by rank, ties broken by the raw cosine.
 
-When every language routes to the same space (the default bundle, with no adapters yet), there is
-only one list and its order is kept unchanged.
+When every language routes to the same space (a bundle without language adapters), there is only
+one list and its order is kept unchanged.
 
 Example:
     >>> fused = reciprocal_rank_fusion([[("a", 0.9), ("b", 0.8)], [("c", 0.7), ("a", 0.6)]])

@@ -17,7 +17,8 @@ Indexing one tree (``CodeIndex.index``):
 
 Embedding spaces: a chunk of language ``L`` is stored with one named vector per distinct space among
 ``model.route("text2code", L)``, ``model.route("text2code", None)`` and ``model.route("code2code", L)``
-(``None``, the base model, is the space ``"base"``). With no adapters that is one vector, ``"base"``.
+(``None``, the base model, is the space ``"base"``). With a bundle without adapters that is one vector,
+``"base"``; with the default bundle a Python chunk has three.
 
 Searching (``CodeIndex.search``): the query type is detected (text2code or code2code) unless given.
 With a language, the query is embedded for that language's space and searched there with a language

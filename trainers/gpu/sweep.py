@@ -1,0 +1,255 @@
+"""Train and evaluate the shipped MiniLM adapters on a GPU machine, several runs side by side.
+
+The GPU machine has torch, transformers, sentence-transformers and peft; ``trainers/gpu/run_training.sh``
+explains what is carried. This script is the adapter recipe as it ran there:
+
+    python trainers/gpu/sweep.py prepare --pack carry/pack --out /tmp/corpus      # unpack, derive sets
+    python trainers/gpu/sweep.py train JOB [JOB ...]                             # one process per stream
+    python trainers/gpu/sweep.py eval --adapter NAME=RUN_DIR --preset P [...]    # loracode eval presets
+
+A JOB is ``ADAPTER:DATA:LR:EPOCHS:MODULES``: ``DATA`` a folder under the prepared corpus (a language,
+``python-web``, ``unified`` or ``code2code``), ``MODULES`` ``qv`` (query/value, the paper's choice) or
+``all`` (every Linear of the encoder layers). Each run writes ``$RUNS/<ADAPTER>__<DATA>__<LR>__<EPOCHS>__<MODULES>/``
+(``adapter/``, ``training.json``) and appends a line to ``$RUNS/summary.jsonl``. The trainer picks the
+best checkpoint of a run on the dev split (``valid``), never on a test set.
+
+Derived training sets (``prepare``):
+
+* ``python-web``: the Python pairs, half rewritten to web-query style against code that keeps its
+  docstring, plus StaQC train positives (``trainers/data/docstring_augment.py``);
+* ``python-webq``: the same with the query rewritten only (the code stays without docstring);
+* ``unified``: a random sample of N train pairs per language (``--unified-per-language``); its dev set
+  is up to 500 valid pairs per language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import lzma
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUNS = Path(os.environ.get("RUNS_DIR", "/tmp/runs"))
+CORPUS = Path(os.environ.get("CORPUS_DIR", "/tmp/corpus"))
+BASE = os.environ.get("BASE_DIR", "/tmp/base")
+LANGUAGES = ("python", "go", "java", "javascript", "php", "ruby")
+MODULES = {
+    "qv": ["query", "value"],
+    "all": ["query", "key", "value", "output.dense", "intermediate.dense"],
+}
+
+
+def _read(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    for packed in sorted(Path(args.pack).glob("*/*")):
+        target = out / packed.parent.name / packed.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if packed.suffix == ".xz":
+            target.with_suffix("").write_bytes(lzma.decompress(packed.read_bytes()))
+        else:
+            shutil.copy(packed, target)
+    python_train = out / "python" / "train-00000.jsonl"
+    if python_train.exists() and args.staqc:
+        for name, extra in (("python-webq", ["--query-only"]),):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "trainers/data/docstring_augment.py",
+                    "--input",
+                    str(python_train),
+                    "--output",
+                    str(out / name / "train-00000.jsonl.gz"),
+                    "--fraction",
+                    "0.5",
+                    "--seed",
+                    "0",
+                    "--staqc",
+                    args.staqc,
+                    *extra,
+                ],
+                check=True,
+            )
+            shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+    if args.unified_per_language:
+        train, valid = [], []
+        for language in LANGUAGES:
+            rows = _read(next((out / language).glob("train-00000.jsonl*")))
+            rng = random.Random(1)
+            train += [
+                rows[i]
+                for i in sorted(rng.sample(range(len(rows)), min(args.unified_per_language, len(rows))))
+            ]
+            valid += _read(out / language / "valid-00000.jsonl.gz")[:500]
+        random.Random(2).shuffle(train)
+        _write(out / "unified" / "train-00000.jsonl", train)
+        _write(out / "unified" / "valid-00000.jsonl", valid)
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        print(
+            folder.name,
+            {
+                f.name: sum(1 for _ in (gzip.open(f, "rt") if f.suffix == ".gz" else open(f)))
+                for f in sorted(folder.iterdir())
+            },
+            flush=True,
+        )
+
+
+def run_dir(spec: str) -> Path:
+    return RUNS / spec.replace(":", "__")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from loracode_embed.training import TrainConfig, train
+
+    RUNS.mkdir(parents=True, exist_ok=True)
+    for spec in args.jobs:
+        adapter, data, lr, epochs, modules = spec.split(":")
+        task = "code2code" if adapter == "code2code" else "text2code"
+        train_files = [str(next((CORPUS / data).glob("train-00000.jsonl*")))]
+        eval_files = [str(next((CORPUS / data).glob("valid-00000.jsonl*")))]
+        pairs = sum(
+            1
+            for _ in (
+                gzip.open(train_files[0], "rt") if train_files[0].endswith(".gz") else open(train_files[0])
+            )
+        )
+        steps = int(pairs // args.batch_size * float(epochs))
+        out = run_dir(spec)
+        config = TrainConfig(
+            name=adapter,
+            task=task,
+            base=BASE,
+            output_dir=str(out),
+            train_files=train_files,
+            eval_files=eval_files,
+            max_eval_pairs=3000,
+            max_seq_length=args.max_seq_length,
+            lora_r=args.rank,
+            lora_alpha=2 * args.rank,
+            lora_dropout=0.1,
+            target_modules=MODULES[modules],
+            batch_size=args.batch_size,
+            learning_rate=float(lr),
+            warmup_ratio=0.05,
+            epochs=float(epochs),
+            eval_steps=max(1, steps // args.evals),
+            logging_steps=max(1, min(50, steps // 20)),
+            seed=42,
+            save_total_limit=2,
+            dataloader_num_workers=args.workers,
+        )
+        started = time.time()
+        print(f"=== {spec}: {pairs} pairs, ~{steps} steps", flush=True)
+        try:
+            train(config)
+        except Exception as exc:  # keep the other jobs of this stream going
+            print(f"FAIL {spec}: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        record = json.loads((out / "training.json").read_text())
+        line = {
+            "spec": spec,
+            "adapter": adapter,
+            "data": data,
+            "lr": float(lr),
+            "epochs": float(epochs),
+            "modules": modules,
+            "pairs": pairs,
+            "steps": record["steps"],
+            "seconds": record["seconds"],
+            "pairs_per_s": round(record["steps"] * args.batch_size / max(record["seconds"], 1e-9), 1),
+            "wall": round(time.time() - started, 1),
+            "best_metric": record["best_metric"],
+            "dev_curve": [round(e.get("eval_dev_cosine_mrr@10", 0.0), 4) for e in record["evaluations"]],
+        }
+        print("RESULT " + json.dumps(line), flush=True)
+        with open(RUNS / "summary.jsonl", "a") as fh:
+            fh.write(json.dumps(line) + "\n")
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from loracode_embed import LoRACodeModel
+    from loracode_embed.evaluation.presets import load_preset
+    from loracode_embed.evaluation.runner import combine, evaluate
+
+    out = open(args.out, "a")
+    for item in args.adapter:
+        label, directory = item.split("=", 1)
+        name = label.split("@")[0]
+        adapters = {} if name == "base" else {name: str(Path(directory) / "adapter")}
+        model = LoRACodeModel.from_base(BASE, adapters=adapters, device=args.device, dtype="float32")
+        for preset in args.preset:
+            started = time.time()
+            sets = load_preset(preset, data_dir=args.data_dir, corpus_dir=args.corpus_dir)
+            result = combine(
+                [
+                    evaluate(model, s, adapter="base" if name == "base" else name, batch_size=256)
+                    for s in sets
+                ],
+                preset,
+            )
+            result.update(preset=preset, label=label, run=directory, seconds=round(time.time() - started, 1))
+            out.write(json.dumps(result) + "\n")
+            out.flush()
+            print(
+                f"EVAL {label:40} {preset:28} MRR {result['mrr']:.4f} NDCG@10 {result['ndcg@10']:.4f} "
+                f"R@1 {result['recall@1']:.4f} R@10 {result['recall@10']:.4f}",
+                flush=True,
+            )
+        del model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    prepare = sub.add_parser("prepare")
+    prepare.add_argument("--pack", required=True)
+    prepare.add_argument("--out", default=str(CORPUS))
+    prepare.add_argument("--staqc", help="StaQC train file (for python-web)")
+    prepare.add_argument(
+        "--unified-per-language",
+        type=int,
+        default=0,
+        help="build the unified set: N train pairs per language",
+    )
+    train = sub.add_parser("train")
+    train.add_argument("jobs", nargs="+")
+    train.add_argument("--batch-size", type=int, default=256)
+    train.add_argument("--rank", type=int, default=16)
+    train.add_argument("--max-seq-length", type=int, default=256)
+    train.add_argument("--evals", type=int, default=4, help="dev evaluations per run")
+    train.add_argument("--workers", type=int, default=-1)
+    evaluate = sub.add_parser("eval")
+    evaluate.add_argument(
+        "--adapter", action="append", required=True, help="NAME[@TAG]=RUN_DIR (NAME base: none)"
+    )
+    evaluate.add_argument("--preset", action="append", required=True)
+    evaluate.add_argument("--data-dir", default="/tmp/shared")
+    evaluate.add_argument("--corpus-dir", default="/tmp/evalcorpus")
+    evaluate.add_argument("--out", default=str(RUNS / "eval.jsonl"))
+    evaluate.add_argument("--device", default="cuda")
+    args = parser.parse_args()
+    {"prepare": cmd_prepare, "train": cmd_train, "eval": cmd_eval}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
