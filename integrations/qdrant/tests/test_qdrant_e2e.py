@@ -137,3 +137,26 @@ def test_cli_help_in_docs_is_current(loracode_main, command: str, capsys, monkey
     help_text = capsys.readouterr().out.strip()
     docs = (REPO / "docs" / "indexing.md").read_text()
     assert help_text in docs, f"docs/indexing.md has stale `loracode {command} --help` output"
+
+
+def test_cli_dtype_flag_loads_the_cpu_fast_path(loracode_main, small_tree: Path, capsys, monkeypatch) -> None:
+    """`--dtype bfloat16` reaches the model of both commands, and search still finds the right chunk."""
+    from loracode_embed import LoRACodeModel
+
+    loaded = []
+    original = LoRACodeModel.from_pretrained.__func__
+
+    def spy(cls, *args, **kwargs):
+        model = original(cls, *args, **kwargs)
+        loaded.append(str(model.dtype))
+        return model
+
+    monkeypatch.setattr(LoRACodeModel, "from_pretrained", classmethod(spy))
+    assert loracode_main(["index", str(small_tree), "--no-progress", "--dtype", "bfloat16"]) == 0
+    assert "3 added" in capsys.readouterr().out
+    monkeypatch.chdir(small_tree)
+    query = "retry an http request with backoff"
+    assert loracode_main(["search", query, "--dtype", "bfloat16", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["symbol"] == "fetch_with_retry"
+    assert loaded == ["torch.bfloat16", "torch.bfloat16"]
