@@ -26,6 +26,8 @@ INDEX_DIR = Path(os.environ.get("INDEX_DIR", tempfile.mkdtemp(prefix="loracode-s
 OUT = Path(__file__).resolve().parent / "results" / "index_stdlib.json"
 BATCH_SIZE = int(os.environ.get("BATCH_SIZE", "64"))
 KEEP_INDEX = os.environ.get("KEEP_INDEX", "0") == "1"
+# float32 (the default) or bfloat16 (the CPU fast path: docs/benchmarks.md, "CPU fast path")
+DTYPE = os.environ.get("DTYPE", "float32")
 # A comma list of stdlib folders/modules to index instead of the whole stdlib (copied to a temp tree).
 SUBSET = [s for s in os.environ.get("SUBSET", "").split(",") if s]
 if SUBSET:
@@ -38,7 +40,7 @@ if SUBSET:
             subset_root.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, subset_root / name)
     FULL_STDLIB, STDLIB = STDLIB, subset_root
-OUT = OUT.with_name(f"index_stdlib{'_subset' if SUBSET else ''}.json")
+OUT = OUT.with_name(f"index_stdlib{'_subset' if SUBSET else ''}{'' if DTYPE == 'float32' else '_' + DTYPE}.json")
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.chunking import Chunker  # noqa: E402
@@ -48,7 +50,7 @@ from loracode_embed import LoRACodeModel  # noqa: E402
 
 # ---- 1. the model (load time reported apart)
 t0 = time.perf_counter()
-model = LoRACodeModel.from_pretrained(device="cpu")
+model = LoRACodeModel.from_pretrained(device="cpu", dtype=DTYPE)
 load_s = time.perf_counter() - t0
 
 # ---- 2. walk + chunk only (no embedding), to separate their cost from the model's
@@ -76,7 +78,8 @@ result = {
     "python": sys.version.split()[0],
     "stdlib": str(FULL_STDLIB if SUBSET else STDLIB),
     "subset": SUBSET or "whole stdlib",
-    "model": "default bundle (all-MiniLM-L6-v2, no adapters), CPU",
+    "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), CPU",
+    "dtype": DTYPE,
     "model_load_s": round(load_s, 2),
     "walk_and_chunk_s": round(walk_chunk_s, 2),
     "files": first.files,
