@@ -57,12 +57,14 @@ def test_load_model_picks_single_or_multi_device(monkeypatch) -> None:
     monkeypatch.setattr(
         loracode_embed.multi_device.MultiDeviceModel,
         "from_pretrained",
-        classmethod(lambda cls, path, devices: calls.append(("multi", path, devices)) or "multi"),
+        classmethod(lambda cls, path, devices, dtype=None: calls.append(("multi", path, devices)) or "multi"),
     )
     monkeypatch.setattr(
         loracode_embed.model.LoRACodeModel,
         "from_pretrained",
-        classmethod(lambda cls, path, device=None: calls.append(("single", path, device)) or "single"),
+        classmethod(
+            lambda cls, path, device=None, dtype=None: calls.append(("single", path, device)) or "single"
+        ),
     )
     assert cli.load_model(None, None) is None  # CodeIndex loads the default lazily, as before
     assert cli.load_model("b", "cuda:0,cuda:1") == "multi"
