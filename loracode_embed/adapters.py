@@ -14,10 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,37 @@ def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
         raise ManifestError(f"adapter {name!r} from {folder} does not fit the base model: {exc}") from exc
     finally:
         hf_logging.set_verbosity(verbosity)
+
+
+@contextlib.contextmanager
+def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | None]) -> Iterator[None]:
+    """Within the block, row ``i`` of the next forward pass goes through adapter ``adapter_names[i]``.
+
+    PEFT's LoRA layers compute such a mixed batch themselves (``_mixed_batch_forward``: the base layer
+    once for all rows, each adapter's low-rank branch on its own rows) when they receive an
+    ``adapter_names`` keyword; forward pre-hooks hand it to every LoRA layer. ``None`` is the base
+    model (PEFT's ``"__base__"``). Callers hold the model's lock.
+
+    Example:
+        >>> with mixed_adapter_rows(object(), ["text2code-python", None]):
+        ...     pass
+    """
+    names = ["__base__" if name is None else name for name in adapter_names]
+    modules = getattr(transformers_model, "modules", None)
+    layers = []
+    if modules is not None:
+        from peft.tuners.lora import LoraLayer
+
+        layers = [m for m in modules() if isinstance(m, LoraLayer)]
+    if layers:
+        transformers_model.enable_adapters()
+
+    def inject(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        return args, {**kwargs, "adapter_names": names}
+
+    handles = [layer.register_forward_pre_hook(inject, with_kwargs=True) for layer in layers]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -14,7 +14,13 @@ import numpy as np
 import torch
 
 from loracode_embed import st_files
-from loracode_embed.adapters import activate, entry_from_spec, find_adapter_files, load_adapter_into
+from loracode_embed.adapters import (
+    activate,
+    entry_from_spec,
+    find_adapter_files,
+    load_adapter_into,
+    mixed_adapter_rows,
+)
 from loracode_embed.inputs import check_texts, per_item
 from loracode_embed.languages import canonical_language, language_for_path
 from loracode_embed.loading import (
@@ -40,6 +46,9 @@ from loracode_embed.precision import resolve_device_dtype
 from loracode_embed.routing import QUERY_TASKS, Route, check_task, route
 
 logger = logging.getLogger(__name__)
+
+#: Calls with at most this many texts and several adapters run as one mixed-adapter forward pass.
+MIXED_BATCH_MAX_TEXTS = 32
 
 class LoRACodeModel:
     """A base encoder with named LoRA adapters; each call routes to the adapter for its task and language.
@@ -346,6 +355,33 @@ class LoRACodeModel:
             names = [self._named_adapter(adapter)] * len(texts)
         return self._encode(texts, names, batch_size, strict, show_progress, "texts")
 
+    def encode_query_in_spaces(
+        self, query: str, adapters: Sequence[str], *, strict: bool = False
+    ) -> np.ndarray:
+        """Embed one query in several adapters' spaces at once (row ``i``: ``adapters[i]``).
+
+        A search over several languages needs the query in each language adapter's space. With few
+        rows this runs as one mixed-adapter forward pass instead of one pass per adapter.
+
+        Args:
+            query: The query text.
+            adapters: Adapter names, or ``"base"`` for the backbone alone.
+            strict: Raise instead of truncating a query over :attr:`max_seq_length` tokens.
+
+        Returns:
+            ``(len(adapters), embedding_dim)`` float32, L2-normalised.
+
+        Example:
+            >>> model = LoRACodeModel.from_pretrained()
+            >>> model.encode_query_in_spaces("read a yaml file", ["text2code-python", "text2code-go"]).shape
+            (2, 384)
+        """
+        (query,) = check_texts([query], "query")
+        if isinstance(adapters, str):
+            raise TypeError("adapters must be a list of adapter names, not a string")
+        names = [self._named_adapter(name) for name in adapters]
+        return self._encode([query] * len(names), names, max(len(names), 1), strict, False, "query")
+
     def encode_code(
         self,
         texts: Sequence[str],
@@ -430,6 +466,14 @@ class LoRACodeModel:
         with self._lock:
             features = self._tokenize_once(texts, strict, argument)
             progress = _progress(len(texts), show_progress)
+            if self._mixed_batch_fits(groups, len(texts), batch_size):
+                # A few texts for several adapters (a search query embedded in every language's space):
+                # one forward pass with each row routed to its adapter beats one pass per adapter.
+                with mixed_adapter_rows(self._st[0].model, adapter_names):
+                    out[:] = self._forward(features)
+                progress.update(len(texts))
+                progress.close()
+                return out
             try:
                 for name, indices in groups.items():
                     self._use_adapter(name)
@@ -444,6 +488,15 @@ class LoRACodeModel:
                     self._merged.restore()
             progress.close()
         return out
+
+    def _mixed_batch_fits(self, groups: dict[str | None, list[int]], n_texts: int, batch_size: int) -> bool:
+        """Whether one mixed-adapter forward pass serves this call: several adapters, few texts, live LoRA."""
+        return (
+            len(groups) > 1
+            and n_texts <= min(batch_size, MIXED_BATCH_MAX_TEXTS)
+            and self._merged is None  # the half-precision CPU path folds one adapter at a time instead
+            and any(name is not None for name in groups)
+        )
 
     def _use_adapter(self, name: str | None) -> None:
         """Switch to adapter ``name`` (``None``: the base): folded into the weights where that is faster."""

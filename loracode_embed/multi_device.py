@@ -309,6 +309,20 @@ class MultiDeviceModel:
 
     # ------------------------------------------------------------------ encoding
 
+    def encode_query_in_spaces(
+        self, query: str, adapters: Sequence[str], *, strict: bool = False
+    ) -> np.ndarray:
+        """One query in several adapters' spaces, on the first device (one small mixed-adapter pass).
+
+        Example:
+            >>> model = MultiDeviceModel.from_pretrained(devices="cpu,cpu")
+            >>> model.encode_query_in_spaces("read a yaml file", ["base", "base"]).shape
+            (2, 384)
+        """
+        return self._pool.call(
+            "encode_query_in_spaces", {"query": query, "adapters": list(adapters), "strict": strict}
+        )
+
     def encode_query(
         self,
         texts: Sequence[str],

@@ -581,12 +581,9 @@ class CodeIndex:
             return []
         lists: list[list[tuple[str, float]]] = []
         found: dict[str, tuple[StoredHit, str]] = {}
-        for space, (adapter, langs) in groups.items():
-            qlang = langs[0] if langs and len(langs) == 1 else None
-            with _torch_threads(self.query_threads):
-                vec = np.asarray(
-                    model.encode_query([query], language=qlang, task=task, adapter=adapter or "base")
-                )[0]
+        with _torch_threads(self.query_threads):
+            vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
+        for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
             hits = self.store.search(space, vec.tolist(), k, languages=langs, paths=paths)
             lists.append([(h.id, h.score) for h in hits])
             for h in hits:
@@ -619,6 +616,19 @@ class CodeIndex:
             for p, _ in self._paths_cache
             if spec.match_file(p) or any(fnmatch.fnmatchcase(p, g) for g in globs)
         ]
+
+
+def _query_vectors(model: Any, query: str, task: str, adapters: list[str | None]) -> np.ndarray:
+    """The query in each adapter's space (``None``: the base), one row per adapter.
+
+    Models with ``encode_query_in_spaces`` embed all of them in one mixed-adapter pass (about 3x
+    faster than one pass per adapter for five languages on CPU); others get one call per adapter.
+    """
+    names = [adapter or "base" for adapter in adapters]
+    in_spaces = getattr(model, "encode_query_in_spaces", None)
+    if in_spaces is not None and len(names) > 1:
+        return np.asarray(in_spaces(query, names))
+    return np.stack([np.asarray(model.encode_query([query], task=task, adapter=name))[0] for name in names])
 
 
 @contextlib.contextmanager
