@@ -55,3 +55,30 @@ def per_item(value: Any, count: int, argument: str, allow_none: bool) -> list[An
         if not isinstance(item, (str, os.PathLike)):
             raise TypeError(f"{argument}[{index}] must be a string, got {type(item).__name__}: {item!r}")
     return items
+
+
+def item_languages(
+    n: int, languages: str | Sequence[str | None] | None, paths: Sequence[str | os.PathLike[str]] | None
+) -> list[str | None]:
+    """The language of each of ``n`` items, from ``languages`` (one or per item) or from file ``paths``.
+
+    Raises ValueError naming the argument and the item (unknown language, wrong count, both given).
+
+    Example:
+        >>> item_languages(2, None, ["a.py", "b.go"])
+        ['python', 'go']
+    """
+    from loracode_embed.languages import canonical_language, language_for_path
+
+    if languages is not None and paths is not None:
+        raise ValueError("pass either languages= or paths=, not both")
+    if paths is not None:
+        return [language_for_path(p) for p in per_item(paths, n, "paths", allow_none=False)]
+    langs = per_item(languages, n, "languages", allow_none=True)
+    for i, lang in enumerate(langs):
+        if lang is not None:
+            try:
+                canonical_language(lang)
+            except ValueError as exc:
+                raise ValueError(f"languages[{i}]: {exc}") from exc
+    return langs

@@ -21,8 +21,8 @@ from loracode_embed.adapters import (
     load_adapter_into,
     mixed_adapter_rows,
 )
-from loracode_embed.inputs import check_texts, per_item
-from loracode_embed.languages import canonical_language, language_for_path
+from loracode_embed.inputs import check_texts, item_languages
+from loracode_embed.languages import canonical_language
 from loracode_embed.loading import (
     DEFAULT_BASE,
     DEFAULT_BUNDLE,
@@ -413,19 +413,7 @@ class LoRACodeModel:
         """
         texts = check_texts(texts, "texts")
         check_task(task)
-        if languages is not None and paths is not None:
-            raise ValueError("pass either languages= or paths=, not both")
-        if paths is not None:
-            path_list = per_item(paths, len(texts), "paths", allow_none=False)
-            langs = [language_for_path(p) for p in path_list]
-        else:
-            langs = per_item(languages, len(texts), "languages", allow_none=True)
-            for i, lang in enumerate(langs):
-                if lang is not None:
-                    try:
-                        canonical_language(lang)
-                    except ValueError as exc:
-                        raise ValueError(f"languages[{i}]: {exc}") from exc
+        langs = item_languages(len(texts), languages, paths)
         if adapter == "auto":
             names = [self._route(task, lang).adapter for lang in langs]
         else:

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from loracode_embed.inputs import check_texts, per_item
-from loracode_embed.languages import canonical_language, language_for_path
+from loracode_embed.inputs import check_texts, item_languages
+from loracode_embed.languages import canonical_language
 from loracode_embed.manifest import Manifest
 from loracode_embed.replica_pool import ProcessPool, Task, ThreadPool, describe_replica
 from loracode_embed.routing import QUERY_TASKS, check_task
@@ -384,24 +384,13 @@ class MultiDeviceModel:
         """
         texts = check_texts(texts, "texts")
         check_task(task)
-        if languages is not None and paths is not None:
-            raise ValueError("pass either languages= or paths=, not both")
+        langs = item_languages(len(texts), languages, paths)
         self._check_common(adapter, batch_size)
         common = {"task": task, "adapter": adapter, "batch_size": batch_size, "strict": strict}
         if len(texts) <= batch_size or len(self.devices) == 1:
             return self._pool.call(
                 "encode_code", {"texts": texts, "languages": languages, "paths": paths, **common}
             )
-        if paths is not None:
-            langs = [language_for_path(p) for p in per_item(paths, len(texts), "paths", allow_none=False)]
-        else:
-            langs = per_item(languages, len(texts), "languages", allow_none=True)
-            for i, lang in enumerate(langs):
-                if lang is not None:
-                    try:
-                        canonical_language(lang)
-                    except ValueError as exc:
-                        raise ValueError(f"languages[{i}]: {exc}") from exc
         if strict:
             self._check_lengths(texts)
         return self._spread(

@@ -40,6 +40,8 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+from loracode_embed.jsonl import iter_objects
+
 _MARKUP = re.compile(r"[LCIBU]\{([^}]*)\}|:\w+:`~?([^`]*)`|`+([^`]*)`+")
 _WORD = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 # Determiners and fillers that web queries usually leave out.
@@ -120,11 +122,7 @@ def staqc_pairs(path: Path) -> list[dict[str, str]]:
 
 
 def _read(path: Path) -> Iterator[dict[str, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    return (record for _, record in iter_objects(path))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,14 +27,14 @@ import lzma
 import random
 from pathlib import Path
 
+from loracode_embed.jsonl import iter_objects
 from loracode_embed.mining.anonymise import anonymise
 
 LANGUAGES = ("python", "go", "java", "javascript", "php", "ruby")
 
 
 def read(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return [record for _, record in iter_objects(path)]
 
 
 def write(path: Path, records: list[dict]) -> dict:

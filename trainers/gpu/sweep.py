@@ -25,7 +25,6 @@ Derived training sets (``prepare``):
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import lzma
 import os
@@ -35,6 +34,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from loracode_embed.jsonl import iter_objects
 
 RUNS = Path(os.environ.get("RUNS_DIR", "/tmp/runs"))
 CORPUS = Path(os.environ.get("CORPUS_DIR", "/tmp/corpus"))
@@ -47,9 +48,7 @@ MODULES = {
 
 
 def _read(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return [record for _, record in iter_objects(path)]
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -106,10 +105,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):
         print(
             folder.name,
-            {
-                f.name: sum(1 for _ in (gzip.open(f, "rt") if f.suffix == ".gz" else open(f)))
-                for f in sorted(folder.iterdir())
-            },
+            {f.name: len(_read(f)) for f in sorted(folder.iterdir())},
             flush=True,
         )
 
@@ -127,12 +123,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         task = "code2code" if adapter == "code2code" else "text2code"
         train_files = [str(next((CORPUS / data).glob("train-00000.jsonl*")))]
         eval_files = [str(next((CORPUS / data).glob("valid-00000.jsonl*")))]
-        pairs = sum(
-            1
-            for _ in (
-                gzip.open(train_files[0], "rt") if train_files[0].endswith(".gz") else open(train_files[0])
-            )
-        )
+        pairs = len(_read(Path(train_files[0])))
         steps = int(pairs // args.batch_size * float(epochs))
         out = run_dir(spec)
         config = TrainConfig(
