@@ -104,6 +104,14 @@ def flops_per_token(shape: str, seq: int) -> float:
     return 2 * dense + 4 * layers * seq * h
 
 
+def dense_matmul_tflops(device: str, n: int = 8192, repeats: int = 20) -> float:
+    """Measured dense bf16 matrix-product throughput of the device: the yardstick for model FLOPs."""
+    a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    seconds = timed(lambda: [a @ b for _ in range(repeats)], 3, device)
+    return round(2 * n**3 * repeats / seconds / 1e12, 1)
+
+
 def timed(fn, repeats: int, device: str) -> float:
     fn()  # warm-up: kernels, allocator, tokenizer caches
     if device.startswith("cuda"):
@@ -121,7 +129,9 @@ def timed(fn, repeats: int, device: str) -> float:
 def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
     from sentence_transformers import SentenceTransformer
 
+    import loracode_embed.model as model_module
     from loracode_embed import LoRACodeModel
+    from loracode_embed.batching import WindowTokenizer, iter_batches
 
     base_dir = build_base(shape, work / shape)
     adapters = build_adapters(base_dir, work / f"{shape}-adapters")
@@ -142,6 +152,8 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
+        if args.out:  # after every row: a run cut short still leaves its figures
+            args.out.write_text(json.dumps({"info": args.info, "rows": args.rows_done + rows}, indent=2) + "\n")
 
     for dtype_name in ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]:
         st = SentenceTransformer(str(base_dir), device=args.device)
@@ -168,6 +180,33 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
         args.chunk_tokens,
         timed(one, args.repeats, args.device),
     )
+    record(
+        "LoRACodeModel default dtype, 1 adapter, queries",
+        queries,
+        args.query_tokens,
+        timed(
+            lambda: model.encode_query(queries, adapter="text2code-python", batch_size=args.batch_size),
+            args.repeats,
+            args.device,
+        ),
+    )
+    # Where the time goes: the host side alone (tokenize + pad, as encode does it) and the model alone
+    # on batches padded beforehand (what the GPU sustains when the host keeps up).
+    workers = model_module._tokenizer_workers(args.device.startswith("cuda"))
+    windows = WindowTokenizer(model.tokenizer, args.chunk_tokens)
+    groups = {"text2code-python": list(range(len(chunks)))}
+    produce = lambda: list(iter_batches(windows, chunks, groups, args.batch_size, workers=workers))  # noqa: E731
+    record(f"host only: tokenize + pad chunks, {workers} tokenizer thread(s)", chunks, args.chunk_tokens,
+           timed(produce, args.repeats, "cpu"), {"tokenizer_threads": workers, "tflops": None})  # fmt: skip
+    batches = [{k: v.to(args.device) for k, v in b.inputs.items()} for b in produce()]
+
+    def model_only():
+        with model._lock:
+            model._use_adapter("text2code-python")
+            return [model._forward(inputs) for inputs in batches]
+
+    record("model only (batches padded beforehand), 1 adapter, chunks", chunks, args.chunk_tokens,
+           timed(model_only, args.repeats, args.device))  # fmt: skip
     mixed_names = [names[i % len(names)] for i in range(len(chunks))]
 
     def mixed():
@@ -245,6 +284,9 @@ def run_scaling(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                if args.out:
+                    result = {"info": args.info, "rows": args.rows_done + rows}
+                    args.out.write_text(json.dumps(result, indent=2) + "\n")
     return rows
 
 
@@ -279,11 +321,18 @@ def main() -> None:
             for d in args.devices or [args.device]
         ],
         "cpu_count": os.cpu_count(),
+        "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM"),
         "args": {k: str(v) for k, v in vars(args).items()},
     }
+    if args.device.startswith("cuda"):
+        info["dense_bf16_matmul_tflops"] = dense_matmul_tflops(args.device)
+    args.info, args.rows_done = info, []
     with tempfile.TemporaryDirectory() as tmp:
         run = run_scaling if args.devices else run_shape
-        rows = [row for shape in args.shapes for row in run(shape, args, Path(tmp))]
+        rows = []
+        for shape in args.shapes:
+            rows += run(shape, args, Path(tmp))
+            args.rows_done = list(rows)
     result = {"info": info, "rows": rows}
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -295,7 +344,7 @@ def main() -> None:
         return
     print(f"{'shape':<10} {'path':<70} {'items/s':>10} {'TFLOP/s':>8}")
     for row in rows:
-        print(f"{row['shape']:<10} {row['path']:<70} {row['items_per_s']:>10} {row['tflops']:>8}")
+        print(f"{row['shape']:<10} {row['path']:<70} {row['items_per_s']:>10} {str(row['tflops']):>8}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from loracode_embed.adapters import (
     load_adapter_into,
     mixed_adapter_rows,
 )
+from loracode_embed.batching import WindowTokenizer, iter_batches
 from loracode_embed.inputs import check_texts, item_languages
 from loracode_embed.languages import canonical_language
 from loracode_embed.loading import (
@@ -49,6 +51,15 @@ logger = logging.getLogger(__name__)
 
 #: Calls with at most this many texts and several adapters run as one mixed-adapter forward pass.
 MIXED_BATCH_MAX_TEXTS = 32
+#: Batches queued on a GPU before the host waits for the oldest one's vectors.
+_BATCHES_IN_FLIGHT = 2
+_NO_ADAPTER_YET = object()
+
+
+def _tokenizer_workers(on_gpu: bool) -> int:
+    """Tokenizer threads for one encode call: several feed a GPU; on a CPU one overlaps the model."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2)) if on_gpu else 1
+
 
 class LoRACodeModel:
     """A base encoder with named LoRA adapters; each call routes to the adapter for its task and language.
@@ -82,6 +93,7 @@ class LoRACodeModel:
         self._trust_remote_code = trust_remote_code
         self._lock = threading.RLock()
         self._logged_routes: set[tuple[str, str | None]] = set()
+        self._windows: WindowTokenizer | None = None  # built on first use, for the current max_seq_length
         # Half precision on CPU: adapters are folded into the weights per call (see merged_adapters.py).
         self._merged = (
             MergedAdapters(st_model[0].model)
@@ -452,29 +464,44 @@ class LoRACodeModel:
         for index, name in enumerate(adapter_names):
             groups.setdefault(name, []).append(index)
         with self._lock:
-            features = self._tokenize_once(texts, strict, argument)
+            windows = self._window_tokenizer()
+            if strict:
+                self._raise_if_too_long(windows, texts, argument)
             progress = _progress(len(texts), show_progress)
             if self._mixed_batch_fits(groups, len(texts), batch_size):
                 # A few texts for several adapters (a search query embedded in every language's space):
                 # one forward pass with each row routed to its adapter beats one pass per adapter.
-                with mixed_adapter_rows(self._st[0].model, adapter_names):
-                    out[:] = self._forward(features)
+                (batch,) = windows.batches(None, range(len(texts)), texts, len(texts), pin=False)
+                with mixed_adapter_rows(self._st[0].model, [adapter_names[i] for i in batch.indices]):
+                    out[batch.indices] = self._forward(batch.inputs).cpu().numpy()
+                self._warn_truncated(batch.truncated, len(texts))
                 progress.update(len(texts))
                 progress.close()
                 return out
+            on_gpu = self.device.type == "cuda"
+            # Results stay on the GPU for a few batches, so the host never waits for the batch it just
+            # queued: it tokenizes and queues the next while the GPU works.
+            in_flight: deque[tuple[np.ndarray, torch.Tensor]] = deque()
+            truncated = 0
+            current: object = _NO_ADAPTER_YET
             try:
-                for name, indices in groups.items():
-                    self._use_adapter(name)
-                    # Longest first within each adapter's group: batches of similar length waste little padding.
-                    indices = sorted(indices, key=lambda i: -len(features[i]["input_ids"]))
-                    for start in range(0, len(indices), batch_size):
-                        batch = indices[start : start + batch_size]
-                        out[batch] = self._forward([features[i] for i in batch])
-                        progress.update(len(batch))
+                for batch in iter_batches(
+                    windows, texts, groups, batch_size, workers=_tokenizer_workers(on_gpu), pin=on_gpu
+                ):
+                    if batch.adapter != current:
+                        self._use_adapter(batch.adapter)
+                        current = batch.adapter
+                    in_flight.append((batch.indices, self._forward(batch.inputs)))
+                    truncated += batch.truncated
+                    while len(in_flight) > (_BATCHES_IN_FLIGHT if on_gpu else 0):
+                        indices, vectors = in_flight.popleft()
+                        out[indices] = vectors.cpu().numpy()
+                        progress.update(len(indices))
             finally:
                 if self._merged is not None:
                     self._merged.restore()
             progress.close()
+        self._warn_truncated(truncated, len(texts))
         return out
 
     def _mixed_batch_fits(self, groups: dict[str | None, list[int]], n_texts: int, batch_size: int) -> bool:
@@ -495,43 +522,38 @@ class LoRACodeModel:
             self._merged.restore()
         activate(self._st[0].model, name)
 
-    def _tokenize_once(self, texts: list[str], strict: bool, argument: str) -> list[dict[str, list[int]]]:
-        """Tokenize every text once, truncated to the model's limit, counting the texts that were cut.
-
-        The overflow rows of a truncating tokenizer call say which texts were longer than the limit, so
-        the length check needs no second tokenization pass.
-        """
+    def _window_tokenizer(self) -> WindowTokenizer:
         limit = self.max_seq_length
-        encoded = self._st.tokenizer(
-            texts, truncation=True, max_length=limit, return_overflowing_tokens=True, stride=0, verbose=False
-        )
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
-        first_row: dict[int, int] = {}
-        rows_per_text = [0] * len(texts)
-        for row, text_index in enumerate(encoded["overflow_to_sample_mapping"]):
-            first_row.setdefault(text_index, row)
-            rows_per_text[text_index] += 1
-        too_long = [i for i, rows in enumerate(rows_per_text) if rows > 1]
-        if too_long and strict:
+        if self._windows is None or self._windows.max_length != limit:
+            self._windows = WindowTokenizer(self._st.tokenizer, limit)
+        return self._windows
+
+    def _raise_if_too_long(self, windows: WindowTokenizer, texts: list[str], argument: str) -> None:
+        """``strict=True``: check every text before any is embedded, so the error names the first one."""
+        too_long = [i for i, cut in enumerate(windows.tokenize(texts)[2]) if cut]
+        if too_long:
             raise ValueError(
-                f"{argument}[{too_long[0]}] is longer than the model's limit of {limit} tokens "
+                f"{argument}[{too_long[0]}] is longer than the model's limit of {self.max_seq_length} tokens "
                 f"({len(too_long)} input(s) too long); shorten them or pass strict=False to truncate"
             )
-        if too_long:
-            logger.warning(
-                "%d of %d inputs exceed %d tokens and were truncated", len(too_long), len(texts), limit
-            )
-        return [{k: encoded[k][first_row[i]] for k in keys} for i in range(len(texts))]
 
-    def _forward(self, batch: list[dict[str, list[int]]]) -> np.ndarray:
-        """Pad one batch, run the model (transformer, pooling, normalisation), return float32 vectors."""
-        padded = self._st.tokenizer.pad(batch, padding=True, return_tensors="pt")
-        inputs = {key: value.to(self.device) for key, value in padded.items()}
+    def _warn_truncated(self, truncated: int, total: int) -> None:
+        if truncated:
+            logger.warning(
+                "%d of %d inputs exceed %d tokens and were truncated", truncated, total, self.max_seq_length
+            )
+
+    def _forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Run the model (transformer, pooling, normalisation) on one padded batch; float32 vectors.
+
+        The result stays on the model's device; on a GPU the call returns before the work is done.
+        """
+        inputs = {key: value.to(self.device, non_blocking=True) for key, value in inputs.items()}
         with torch.inference_mode():
             vectors = self._st(inputs)["sentence_embedding"].float()
             if self.dtype != torch.float32:  # normalised in half precision, the norms are off by ~1e-3
                 vectors = torch.nn.functional.normalize(vectors, dim=-1)
-        return vectors.cpu().numpy()
+        return vectors
 
     # ------------------------------------------------------------------ export
 

