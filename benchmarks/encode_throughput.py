@@ -153,7 +153,9 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
         rows.append(row)
         print(json.dumps(row), flush=True)
         if args.out:  # after every row: a run cut short still leaves its figures
-            args.out.write_text(json.dumps({"info": args.info, "rows": args.rows_done + rows}, indent=2) + "\n")
+            args.out.write_text(
+                json.dumps({"info": args.info, "rows": args.rows_done + rows}, indent=2) + "\n"
+            )
 
     for dtype_name in ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]:
         st = SentenceTransformer(str(base_dir), device=args.device)

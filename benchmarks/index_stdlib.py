@@ -40,7 +40,9 @@ if SUBSET:
             subset_root.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, subset_root / name)
     FULL_STDLIB, STDLIB = STDLIB, subset_root
-OUT = OUT.with_name(f"index_stdlib{'_subset' if SUBSET else ''}{'' if DTYPE == 'float32' else '_' + DTYPE}.json")
+OUT = OUT.with_name(
+    f"index_stdlib{'_subset' if SUBSET else ''}{'' if DTYPE == 'float32' else '_' + DTYPE}.json"
+)
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.chunking import Chunker  # noqa: E402

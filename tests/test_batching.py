@@ -51,7 +51,7 @@ def test_threads_give_the_same_batches_in_the_same_order(tokenizer, monkeypatch)
     inline = list(iter_batches(windows, texts, groups, 3, workers=0))
     threaded = list(iter_batches(windows, texts, groups, 3, workers=3))
     assert len(inline) == len(threaded) > 10
-    for one, other in zip(inline, threaded):
+    for one, other in zip(inline, threaded, strict=True):
         assert one.adapter == other.adapter
         assert one.indices.tolist() == other.indices.tolist()
         assert all(torch.equal(one.inputs[k], other.inputs[k]) for k in one.inputs)
@@ -92,5 +92,7 @@ def test_large_threaded_call_equals_one_text_at_a_time(tiny_model, monkeypatch):
     texts = [f"def f{i}(x):\n    return x * {i}" + " + y" * (i % 11) for i in range(30)]
     languages = [("python", "go", None)[i % 3] for i in range(30)]
     together = tiny_model.encode_code(texts, languages=languages, batch_size=4)
-    alone = np.vstack([tiny_model.encode_code([t], languages=[lang]) for t, lang in zip(texts, languages)])
+    alone = np.vstack(
+        [tiny_model.encode_code([t], languages=[lang]) for t, lang in zip(texts, languages, strict=True)]
+    )
     assert np.abs(together - alone).max() < 1e-5

@@ -29,7 +29,9 @@ def test_small_mixed_code_call_takes_one_pass_and_matches_grouped_calls(tiny_mod
     languages = ["python", "go", "python", None]
     passes = []
     forward = tiny_model._forward
-    monkeypatch.setattr(tiny_model, "_forward", lambda inputs: passes.append(len(inputs["input_ids"])) or forward(inputs))
+    monkeypatch.setattr(
+        tiny_model, "_forward", lambda inputs: passes.append(len(inputs["input_ids"])) or forward(inputs)
+    )
     mixed = tiny_model.encode_code(texts, languages=languages)
     assert passes == [4]  # several adapters, one pass
     monkeypatch.setattr(model_module, "MIXED_BATCH_MAX_TEXTS", 0)  # force one pass per adapter
