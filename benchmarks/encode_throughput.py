@@ -239,6 +239,30 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
     )
     if peak_gb is not None:
         rows[-1]["lora_model_peak_allocated_gib"] = round(peak_gb, 3)
+    # The same merged weights through LoRACodeModel's own pipeline: the fair yardstick for the 7-adapter row.
+    plain = LoRACodeModel.from_base(merged_dir, adapters={}, device=args.device)
+    plain._st.max_seq_length = args.chunk_tokens
+    encode_plain = lambda: plain.encode_code(chunks, adapter="base", batch_size=args.batch_size)  # noqa: E731
+    record(
+        "merged single adapter (LoRACodeModel, same pipeline), chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(encode_plain, args.repeats, args.device),
+    )
+    if args.compile:
+        try:  # an experiment, not a product path: compile the encoder's forward, fixed shapes
+            plain._st[0].model.forward = torch.compile(plain._st[0].model.forward)
+            plain_batches = [{k: v.to(args.device) for k, v in b.inputs.items()} for b in produce()]
+
+            def compiled_model_only():
+                return [plain._forward(inputs) for inputs in plain_batches]
+
+            record("torch.compile, model only (batches padded beforehand), merged, chunks", chunks,
+                   args.chunk_tokens, timed(compiled_model_only, args.repeats, args.device))  # fmt: skip
+            record("torch.compile, merged, LoRACodeModel pipeline, chunks", chunks, args.chunk_tokens,
+                   timed(encode_plain, args.repeats, args.device))  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - record why, keep the other rows
+            rows.append({"shape": shape, "path": "torch.compile", "error": repr(exc)[:500]})
     return rows
 
 
@@ -302,6 +326,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile on the merged model")
     parser.add_argument(
         "--devices",
         help="measure multi-device scaling on these devices, e.g. cuda:0,cuda:1 (instead of the usual rows)",
@@ -346,6 +371,9 @@ def main() -> None:
         return
     print(f"{'shape':<10} {'path':<70} {'items/s':>10} {'TFLOP/s':>8}")
     for row in rows:
+        if "error" in row:
+            print(f"{row['shape']:<10} {row['path']:<70} {row['error']}")
+            continue
         print(f"{row['shape']:<10} {row['path']:<70} {row['items_per_s']:>10} {str(row['tflops']):>8}")
 
 
