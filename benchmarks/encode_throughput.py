@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -157,7 +158,8 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
                 json.dumps({"info": args.info, "rows": args.rows_done + rows}, indent=2) + "\n"
             )
 
-    for dtype_name in ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]:
+    st_dtypes = ["float32", "float16"] if args.device.startswith("cuda") else ["float32"]
+    for dtype_name in [] if args.skip_sentence_transformers else st_dtypes:
         st = SentenceTransformer(str(base_dir), device=args.device)
         st.max_seq_length = args.chunk_tokens
         st.to(getattr(torch, dtype_name))
@@ -192,6 +194,16 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
             args.device,
         ),
     )
+    if args.pipeline_variants:  # the same call with the host side arranged differently
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-4)  # the launching thread waits less for the GIL after each op
+        record("LoRACodeModel 1 adapter, chunks, threads, GIL switch interval 0.1 ms", chunks, args.chunk_tokens,
+               timed(one, args.repeats, args.device))  # fmt: skip
+        sys.setswitchinterval(interval)
+        model_module.TOKENIZE_IN_PROCESSES = True
+        record("LoRACodeModel 1 adapter, chunks, tokenizer processes (fork)", chunks, args.chunk_tokens,
+               timed(one, args.repeats, args.device))  # fmt: skip
+        model_module.TOKENIZE_IN_PROCESSES = False
     # Where the time goes: the host side alone (tokenize + pad, as encode does it) and the model alone
     # on batches padded beforehand (what the GPU sustains when the host keeps up).
     workers = model_module._tokenizer_workers(args.device.startswith("cuda"))
@@ -219,6 +231,17 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
             out[idx] = model.encode_code([chunks[i] for i in idx], adapter=name, batch_size=args.batch_size)
         return out
 
+    mixed_langs = [("python", "go", "java", "javascript", "php", None)[i % 6] for i in range(len(chunks))]
+    record(
+        "LoRACodeModel default dtype, 6 adapters mixed in one call (by language), chunks",
+        chunks,
+        args.chunk_tokens,
+        timed(
+            lambda: model.encode_code(chunks, languages=mixed_langs, batch_size=args.batch_size),
+            args.repeats,
+            args.device,
+        ),
+    )
     record(
         "LoRACodeModel default dtype, 7 adapters mixed, chunks",
         chunks,
@@ -326,6 +349,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--pipeline-variants", action="store_true", help="also time other host-side arrangements"
+    )
     parser.add_argument("--compile", action="store_true", help="also time torch.compile on the merged model")
     parser.add_argument(
         "--devices",

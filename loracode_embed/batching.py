@@ -52,6 +52,11 @@ class Batch:
     inputs: dict[str, torch.Tensor]
     truncated: int
 
+    def pin_memory(self) -> Batch:
+        """The same batch in page-locked host memory (what a DataLoader's pinning thread calls)."""
+        pinned = {name: tensor.pin_memory() for name, tensor in self.inputs.items()}
+        return Batch(self.adapter, self.indices, pinned, self.truncated)
+
 
 class WindowTokenizer:
     """Tokenizes lists of texts, truncated to ``max_length``, with a private Rust tokenizer per thread.
@@ -121,17 +126,13 @@ class WindowTokenizer:
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows])
-            tensors = {name: torch.from_numpy(array) for name, array in arrays.items()}
-            if pin:  # page-locked host memory: the copy to the GPU can overlap the model's work
-                tensors = {name: tensor.pin_memory() for name, tensor in tensors.items()}
-            out.append(
-                Batch(
-                    adapter=adapter,
-                    indices=np.asarray([indices[j] for j in rows], dtype=np.int64),
-                    inputs=tensors,
-                    truncated=sum(cut[j] for j in rows),
-                )
+            batch = Batch(
+                adapter=adapter,
+                indices=np.asarray([indices[j] for j in rows], dtype=np.int64),
+                inputs={name: torch.from_numpy(array) for name, array in arrays.items()},
+                truncated=sum(cut[j] for j in rows),
             )
+            out.append(batch.pin_memory() if pin else batch)  # pinned: the copy to the GPU can overlap
         return out
 
     def _pad(self, ids: list[list[int]], type_ids: list[list[int]]) -> dict[str, np.ndarray]:
@@ -157,13 +158,14 @@ def iter_batches(
     batch_size: int,
     *,
     workers: int = 0,
+    processes: bool = False,
     pin: bool = False,
 ) -> Iterator[Batch]:
     """Padded batches for every group (adapter -> positions in ``texts``), one group after another.
 
-    With ``workers`` > 0 and more than one window, windows are tokenized on that many threads, at most
-    ``workers + 1`` windows ahead of the consumer; the batches still come in a fixed order, so the
-    result does not depend on thread timing.
+    With ``workers`` > 0 and more than one window, windows are tokenized on that many threads (or, with
+    ``processes``, forked worker processes of a ``torch.utils.data.DataLoader``), a few windows ahead
+    of the consumer; the batches still come in a fixed order, so the result does not depend on timing.
     """
     plan: list[tuple[str | None, list[int]]] = []
     window_batches = 2
@@ -183,6 +185,9 @@ def iter_batches(
         for adapter, indices in plan:
             yield from make(adapter, indices)
         return
+    if processes:
+        yield from _batches_from_processes(windows, texts, plan, batch_size, workers, pin)
+        return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loracode-tokenize")
     pending: deque[Future[list[Batch]]] = deque()
     todo = iter(plan)
@@ -199,3 +204,50 @@ def iter_batches(
             yield from ready
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Windows(torch.utils.data.Dataset):
+    """Item ``k``: the batches of window ``k`` (a DataLoader worker tokenizes it)."""
+
+    def __init__(
+        self,
+        windows: WindowTokenizer,
+        texts: Sequence[str],
+        plan: list[tuple[str | None, list[int]]],
+        size: int,
+    ) -> None:
+        self.windows, self.texts, self.plan, self.size = windows, texts, plan, size
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def __getitem__(self, k: int) -> list[Batch]:
+        adapter, indices = self.plan[k]
+        return self.windows.batches(adapter, indices, [self.texts[i] for i in indices], self.size, pin=False)
+
+
+def _unchanged(item: Any) -> Any:
+    return item
+
+
+def _batches_from_processes(
+    windows: WindowTokenizer,
+    texts: Sequence[str],
+    plan: list[tuple[str | None, list[int]]],
+    batch_size: int,
+    workers: int,
+    pin: bool,
+) -> Iterator[Batch]:
+    # Worker processes share no GIL with the thread that launches the GPU's work. Forked, they start
+    # in milliseconds and inherit the texts; they only tokenize, never touch CUDA.
+    loader = torch.utils.data.DataLoader(
+        _Windows(windows, texts, plan, batch_size),
+        batch_size=None,
+        collate_fn=_unchanged,
+        num_workers=workers,
+        pin_memory=pin,
+        prefetch_factor=2,
+        multiprocessing_context="fork",
+    )
+    for window in loader:
+        yield from window
