@@ -352,6 +352,7 @@ def main() -> None:
     parser.add_argument(
         "--pipeline-variants", action="store_true", help="also time other host-side arrangements"
     )
+    parser.add_argument("--skip-sentence-transformers", action="store_true", help="no plain ST rows")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile on the merged model")
     parser.add_argument(
         "--devices",
