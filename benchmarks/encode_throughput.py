@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -194,16 +193,6 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
             args.device,
         ),
     )
-    if args.pipeline_variants:  # the same call with the host side arranged differently
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(1e-4)  # the launching thread waits less for the GIL after each op
-        record("LoRACodeModel 1 adapter, chunks, threads, GIL switch interval 0.1 ms", chunks, args.chunk_tokens,
-               timed(one, args.repeats, args.device))  # fmt: skip
-        sys.setswitchinterval(interval)
-        model_module.TOKENIZE_IN_PROCESSES = True
-        record("LoRACodeModel 1 adapter, chunks, tokenizer processes (fork)", chunks, args.chunk_tokens,
-               timed(one, args.repeats, args.device))  # fmt: skip
-        model_module.TOKENIZE_IN_PROCESSES = False
     # Where the time goes: the host side alone (tokenize + pad, as encode does it) and the model alone
     # on batches padded beforehand (what the GPU sustains when the host keeps up).
     workers = model_module._tokenizer_workers(args.device.startswith("cuda"))
@@ -221,29 +210,15 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[dict]:
 
     record("model only (batches padded beforehand), 1 adapter, chunks", chunks, args.chunk_tokens,
            timed(model_only, args.repeats, args.device))  # fmt: skip
-    mixed_names = [names[i % len(names)] for i in range(len(chunks))]
+
+    seven = [names[i % len(names)] for i in range(len(chunks))]
 
     def mixed():
-        # Seven adapters in one call: the model groups inputs per adapter.
-        out = np.empty((len(chunks), model.embedding_dim), dtype=np.float32)
-        for name in names:
-            idx = [i for i, n in enumerate(mixed_names) if n == name]
-            out[idx] = model.encode_code([chunks[i] for i in idx], adapter=name, batch_size=args.batch_size)
-        return out
+        # One batch of inputs for seven adapters (text2code x 6 and code2code): the model's own grouping.
+        return model._encode(chunks, seven, args.batch_size, False, False, "texts")
 
-    mixed_langs = [("python", "go", "java", "javascript", "php", None)[i % 6] for i in range(len(chunks))]
     record(
-        "LoRACodeModel default dtype, 6 adapters mixed in one call (by language), chunks",
-        chunks,
-        args.chunk_tokens,
-        timed(
-            lambda: model.encode_code(chunks, languages=mixed_langs, batch_size=args.batch_size),
-            args.repeats,
-            args.device,
-        ),
-    )
-    record(
-        "LoRACodeModel default dtype, 7 adapters mixed, chunks",
+        "LoRACodeModel default dtype, 7 adapters mixed in one call, chunks",
         chunks,
         args.chunk_tokens,
         timed(mixed, args.repeats, args.device),
@@ -349,9 +324,6 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
-    parser.add_argument(
-        "--pipeline-variants", action="store_true", help="also time other host-side arrangements"
-    )
     parser.add_argument("--skip-sentence-transformers", action="store_true", help="no plain ST rows")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile on the merged model")
     parser.add_argument(

@@ -53,7 +53,7 @@ class Batch:
     truncated: int
 
     def pin_memory(self) -> Batch:
-        """The same batch in page-locked host memory (what a DataLoader's pinning thread calls)."""
+        """The same batch in page-locked host memory, so its copy to a GPU can overlap the GPU's work."""
         pinned = {name: tensor.pin_memory() for name, tensor in self.inputs.items()}
         return Batch(self.adapter, self.indices, pinned, self.truncated)
 
@@ -132,7 +132,7 @@ class WindowTokenizer:
                 inputs={name: torch.from_numpy(array) for name, array in arrays.items()},
                 truncated=sum(cut[j] for j in rows),
             )
-            out.append(batch.pin_memory() if pin else batch)  # pinned: the copy to the GPU can overlap
+            out.append(batch.pin_memory() if pin else batch)
         return out
 
     def _pad(self, ids: list[list[int]], type_ids: list[list[int]]) -> dict[str, np.ndarray]:
@@ -158,14 +158,13 @@ def iter_batches(
     batch_size: int,
     *,
     workers: int = 0,
-    processes: bool = False,
     pin: bool = False,
 ) -> Iterator[Batch]:
     """Padded batches for every group (adapter -> positions in ``texts``), one group after another.
 
-    With ``workers`` > 0 and more than one window, windows are tokenized on that many threads (or, with
-    ``processes``, forked worker processes of a ``torch.utils.data.DataLoader``), a few windows ahead
-    of the consumer; the batches still come in a fixed order, so the result does not depend on timing.
+    With ``workers`` > 0 and more than one window, windows are tokenized on that many threads, at most
+    ``workers + 1`` windows ahead of the consumer; the batches still come in a fixed order, so the
+    result does not depend on thread timing.
     """
     plan: list[tuple[str | None, list[int]]] = []
     window_batches = 2
@@ -185,9 +184,6 @@ def iter_batches(
         for adapter, indices in plan:
             yield from make(adapter, indices)
         return
-    if processes:
-        yield from _batches_from_processes(windows, texts, plan, batch_size, workers, pin)
-        return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loracode-tokenize")
     pending: deque[Future[list[Batch]]] = deque()
     todo = iter(plan)
@@ -204,50 +200,3 @@ def iter_batches(
             yield from ready
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Windows(torch.utils.data.Dataset):
-    """Item ``k``: the batches of window ``k`` (a DataLoader worker tokenizes it)."""
-
-    def __init__(
-        self,
-        windows: WindowTokenizer,
-        texts: Sequence[str],
-        plan: list[tuple[str | None, list[int]]],
-        size: int,
-    ) -> None:
-        self.windows, self.texts, self.plan, self.size = windows, texts, plan, size
-
-    def __len__(self) -> int:
-        return len(self.plan)
-
-    def __getitem__(self, k: int) -> list[Batch]:
-        adapter, indices = self.plan[k]
-        return self.windows.batches(adapter, indices, [self.texts[i] for i in indices], self.size, pin=False)
-
-
-def _unchanged(item: Any) -> Any:
-    return item
-
-
-def _batches_from_processes(
-    windows: WindowTokenizer,
-    texts: Sequence[str],
-    plan: list[tuple[str | None, list[int]]],
-    batch_size: int,
-    workers: int,
-    pin: bool,
-) -> Iterator[Batch]:
-    # Worker processes share no GIL with the thread that launches the GPU's work. Forked, they start
-    # in milliseconds and inherit the texts; they only tokenize, never touch CUDA.
-    loader = torch.utils.data.DataLoader(
-        _Windows(windows, texts, plan, batch_size),
-        batch_size=None,
-        collate_fn=_unchanged,
-        num_workers=workers,
-        pin_memory=pin,
-        prefetch_factor=2,
-        multiprocessing_context="fork",
-    )
-    for window in loader:
-        yield from window

@@ -51,9 +51,6 @@ logger = logging.getLogger(__name__)
 
 #: Calls with at most this many texts and several adapters run as one mixed-adapter forward pass.
 MIXED_BATCH_MAX_TEXTS = 32
-#: On a GPU, tokenize in forked worker processes (no GIL shared with the thread that drives the GPU)
-#: rather than threads. Where ``fork`` is missing (Windows), threads are used.
-TOKENIZE_IN_PROCESSES = False
 #: Batches queued on a GPU before the host waits for the oldest one's vectors.
 _BATCHES_IN_FLIGHT = 2
 _NO_ADAPTER_YET = object()
@@ -494,7 +491,6 @@ class LoRACodeModel:
                     groups,
                     batch_size,
                     workers=_tokenizer_workers(on_gpu),
-                    processes=on_gpu and TOKENIZE_IN_PROCESSES and hasattr(os, "fork"),
                     pin=on_gpu,
                 ):
                     if batch.adapter != current:

@@ -96,15 +96,3 @@ def test_large_threaded_call_equals_one_text_at_a_time(tiny_model, monkeypatch):
         [tiny_model.encode_code([t], languages=[lang]) for t, lang in zip(texts, languages, strict=True)]
     )
     assert np.abs(together - alone).max() < 1e-5
-
-
-def test_worker_processes_give_the_same_batches(tokenizer, monkeypatch):
-    monkeypatch.setattr(batching, "WINDOW_BATCHES", 2)
-    texts = [f"def f{i}(x):\n    return x * {i}" + " + y" * (i % 5) for i in range(30)]
-    groups = {"a": list(range(0, 30, 3)), "b": [i for i in range(30) if i % 3]}
-    windows = WindowTokenizer(tokenizer, 32)
-    inline = list(iter_batches(windows, texts, groups, 4, workers=0))
-    forked = list(iter_batches(windows, texts, groups, 4, workers=2, processes=True))
-    assert [(b.adapter, b.indices.tolist()) for b in forked] == [(b.adapter, b.indices.tolist()) for b in inline]
-    for one, other in zip(inline, forked, strict=True):
-        assert all(torch.equal(one.inputs[k], other.inputs[k]) for k in one.inputs)
