@@ -498,16 +498,23 @@ class LoRACodeModel:
                         current = batch.adapter
                     in_flight.append((batch.indices, self._forward(batch.inputs)))
                     truncated += batch.truncated
-                    while len(in_flight) > (_BATCHES_IN_FLIGHT if on_gpu else 0):
-                        indices, vectors = in_flight.popleft()
-                        out[indices] = vectors.cpu().numpy()
-                        progress.update(len(indices))
+                    if len(in_flight) > _BATCHES_IN_FLIGHT:
+                        self._collect(in_flight.popleft(), out, progress)
+                while in_flight:  # the last batches
+                    self._collect(in_flight.popleft(), out, progress)
             finally:
                 if self._merged is not None:
                     self._merged.restore()
             progress.close()
         self._warn_truncated(truncated, len(texts))
         return out
+
+    @staticmethod
+    def _collect(done: tuple[np.ndarray, torch.Tensor], out: np.ndarray, progress: Any) -> None:
+        """Copy one batch's vectors (waiting for the GPU if needed) into their rows of ``out``."""
+        indices, vectors = done
+        out[indices] = vectors.cpu().numpy()
+        progress.update(len(indices))
 
     def _mixed_batch_fits(self, groups: dict[str | None, list[int]], n_texts: int, batch_size: int) -> bool:
         """Whether one mixed-adapter forward pass serves this call: several adapters, few texts, live LoRA."""
