@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from loracode_embed import st_files
+from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
     activate,
     entry_from_spec,
@@ -94,6 +95,12 @@ class LoRACodeModel:
         self._lock = threading.RLock()
         self._logged_routes: set[tuple[str, str | None]] = set()
         self._windows: WindowTokenizer | None = None  # built on first use, for the current max_seq_length
+        # On a GPU only the adapters a call uses are in GPU memory (see adapter_residency.py).
+        self._residency = (
+            AdapterResidency(st_model[0].model, self.device)
+            if self.device.type == "cuda" and manifest.adapters
+            else None
+        )
         # Half precision on CPU: adapters are folded into the weights per call (see merged_adapters.py).
         self._merged = (
             MergedAdapters(st_model[0].model)
@@ -472,6 +479,8 @@ class LoRACodeModel:
                 # A few texts for several adapters (a search query embedded in every language's space):
                 # one forward pass with each row routed to its adapter beats one pass per adapter.
                 (batch,) = windows.batches(None, range(len(texts)), texts, len(texts), pin=False)
+                if self._residency is not None:
+                    self._residency.use({name for name in adapter_names if name is not None})
                 with mixed_adapter_rows(self._st[0].model, [adapter_names[i] for i in batch.indices]):
                     out[batch.indices] = self._forward(batch.inputs).cpu().numpy()
                 self._warn_truncated(batch.truncated, len(texts))
@@ -527,6 +536,8 @@ class LoRACodeModel:
 
     def _use_adapter(self, name: str | None) -> None:
         """Switch to adapter ``name`` (``None``: the base): folded into the weights where that is faster."""
+        if self._residency is not None:
+            self._residency.use([] if name is None else [name])
         if self._merged is not None:
             if name is not None and self._merged.merge(name):
                 activate(self._st[0].model, None)  # the fold replaces PEFT's LoRA branch
@@ -667,3 +678,5 @@ def _checked_adapter_folder(bundle_dir: Path, name: str, entry: Any) -> Path:
 def _load_adapter(st_model: Any, name: str, folder: Path, trust_remote_code: bool) -> None:
     check_no_code(folder, trust_remote_code)
     load_adapter_into(st_model[0].model, name, folder)
+    if st_model.device.type == "cuda":  # idle adapters wait in host memory (adapter_residency.py)
+        move_adapter(st_model[0].model, name, torch.device("cpu"))
