@@ -23,8 +23,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from loracode_embed.batched_lora import batchable, batched_rows
 from loracode_embed.languages import canonical_language
 from loracode_embed.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS, TASKS, AdapterEntry, ManifestError
+
+#: Compute mixed-adapter batches with batched products (False: PEFT's per-adapter loop; for comparisons).
+BATCHED_LORA = True
 
 
 def find_adapter_files(directory: str | os.PathLike[str]) -> Path:
@@ -157,10 +161,11 @@ def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
 def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | None]) -> Iterator[None]:
     """Within the block, row ``i`` of the next forward pass goes through adapter ``adapter_names[i]``.
 
-    PEFT's LoRA layers compute such a mixed batch themselves (``_mixed_batch_forward``: the base layer
-    once for all rows, each adapter's low-rank branch on its own rows) when they receive an
-    ``adapter_names`` keyword; forward pre-hooks hand it to every LoRA layer. ``None`` is the base
-    model (PEFT's ``"__base__"``). Callers hold the model's lock.
+    Plain linear LoRA layers use :mod:`loracode_embed.batched_lora` (two batched products per layer).
+    Other LoRA variants use PEFT's own mixed batch (``_mixed_batch_forward``: the base layer once for
+    all rows, then each adapter's low-rank branch on its own rows), which forward pre-hooks request by
+    handing an ``adapter_names`` keyword to every LoRA layer. ``None`` is the base model. Callers hold
+    the model's lock.
 
     Example:
         >>> with mixed_adapter_rows(object(), ["text2code-python", None]):
@@ -173,6 +178,10 @@ def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | No
         from peft.tuners.lora import LoraLayer
 
         layers = [m for m in modules() if isinstance(m, LoraLayer)]
+    if BATCHED_LORA and batchable(layers) and any(name is not None for name in adapter_names):
+        with batched_rows(layers, adapter_names):
+            yield
+        return
     if layers:
         transformers_model.enable_adapters()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY_BASE
 
 from loracode_embed import model as model_module
 
@@ -46,3 +47,61 @@ def test_query_in_spaces_rejects_bad_adapters(tiny_model):
         tiny_model.encode_query_in_spaces("q", ["base", "nope"])
     with pytest.raises(TypeError, match="adapters must be a list"):
         tiny_model.encode_query_in_spaces("q", "base")
+
+
+def test_batched_lora_equals_pefts_own_mixed_batch(tiny_model, monkeypatch):
+    import loracode_embed.adapters as adapters_module
+    import loracode_embed.batched_lora as batched_module
+
+    query = "read a yaml file into a dict"
+    spaces = ["text2code-python", "base", "code2code", "text2code", "text2code-python"]
+    calls = []
+    real = batched_module.batched_rows
+    monkeypatch.setattr(adapters_module, "batched_rows", lambda *a: calls.append(a[1]) or real(*a))
+    batched = tiny_model.encode_query_in_spaces(query, spaces)
+    assert calls == [["text2code-python", None, "code2code", "text2code", "text2code-python"]]
+    monkeypatch.setattr(adapters_module, "BATCHED_LORA", False)
+    peft_loop = tiny_model.encode_query_in_spaces(query, spaces)
+    assert np.abs(batched - peft_loop).max() < 1e-5
+    separate = np.vstack([tiny_model.encode_query([query], adapter=name) for name in spaces])
+    assert np.abs(batched - separate).max() < 1e-5
+
+
+def test_batched_lora_pads_smaller_ranks():
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModel
+
+    from loracode_embed.adapters import mixed_adapter_rows
+    from loracode_embed.batched_lora import batchable
+
+    torch.manual_seed(0)
+    model = get_peft_model(
+        AutoModel.from_pretrained(str(TINY_BASE)),
+        LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"], init_lora_weights=False),
+        adapter_name="small",
+    )
+    model.add_adapter(
+        "big", LoraConfig(r=8, lora_alpha=8, target_modules=["query", "value"], init_lora_weights=False)
+    )
+    model.eval()
+    layers = [m for m in model.modules() if hasattr(m, "lora_A")]
+    assert batchable(layers)
+    inputs = {
+        "input_ids": torch.tensor([[0, 5, 6, 7, 2]] * 3),
+        "attention_mask": torch.ones(3, 5, dtype=torch.long),
+    }
+    names = ["big", "small", None]
+    with torch.no_grad(), mixed_adapter_rows(model, names):
+        mixed = model(**inputs).last_hidden_state
+    for layer in layers:  # the block leaves adapter state to the caller (LoRACodeModel sets it per call)
+        layer.enable_adapters(True)
+    for row, name in enumerate(names):
+        with torch.no_grad():
+            if name is None:
+                with model.disable_adapter():
+                    alone = model(**inputs).last_hidden_state[row]
+            else:
+                model.set_adapter(name)
+                alone = model(**inputs).last_hidden_state[row]
+        assert torch.allclose(mixed[row], alone, atol=1e-5), name
