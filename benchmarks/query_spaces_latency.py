@@ -5,7 +5,7 @@ mixed-adapter forward pass: batched LoRA products, and PEFT's own per-adapter lo
 thread as ``CodeIndex`` embeds queries, with the default bundle on CPU. The variants take turns in
 every round, so a change in machine load hits them alike. Checks that all give the same vectors.
 
-    python benchmarks/query_spaces_latency.py [--rounds 30]
+    python benchmarks/query_spaces_latency.py [--rounds 30] [--dtype bfloat16]
 """
 
 from __future__ import annotations
@@ -63,14 +63,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--query", default="retry an http request with backoff")
     parser.add_argument("--out", type=Path, help="write the JSON here too")
+    parser.add_argument("--dtype", default=None, help="float32 (default) or bfloat16 (the CPU fast path)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = LoRACodeModel.from_pretrained(device="cpu")
+    model = LoRACodeModel.from_pretrained(device="cpu", dtype=args.dtype)
     query = args.query
     separate = np.stack([model.encode_query([query], adapter=a)[0] for a in SPACES])
     mixed = lambda: model.encode_query_in_spaces(query, SPACES)  # noqa: E731
     result = {
         "spaces": SPACES,
+        "dtype": str(model.dtype),
         "max_abs_diff": float(np.abs(separate - mixed()).max()),
         "max_abs_diff_peft_loop": float(np.abs(separate - peft_loop(mixed)()).max()),
         **interleaved(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from loracode_embed import adapters as adapters_module
 from loracode_embed import st_files
 from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
@@ -23,6 +24,7 @@ from loracode_embed.adapters import (
     load_adapter_into,
     mixed_adapter_rows,
 )
+from loracode_embed.batched_lora import batchable
 from loracode_embed.batching import WindowTokenizer, iter_batches
 from loracode_embed.inputs import check_texts, item_languages
 from loracode_embed.languages import canonical_language
@@ -481,6 +483,8 @@ class LoRACodeModel:
                 (batch,) = windows.batches(None, range(len(texts)), texts, len(texts), pin=False)
                 if self._residency is not None:
                     self._residency.use({name for name in adapter_names if name is not None})
+                if self._merged is not None:
+                    self._merged.restore()  # the base weights, with each row's update added per layer
                 with mixed_adapter_rows(self._st[0].model, [adapter_names[i] for i in batch.indices]):
                     out[batch.indices] = self._forward(batch.inputs).cpu().numpy()
                 self._warn_truncated(batch.truncated, len(texts))
@@ -526,13 +530,20 @@ class LoRACodeModel:
         progress.update(len(indices))
 
     def _mixed_batch_fits(self, groups: dict[str | None, list[int]], n_texts: int, batch_size: int) -> bool:
-        """Whether one mixed-adapter forward pass serves this call: several adapters, few texts, live LoRA."""
+        """Whether one mixed-adapter forward pass serves this call: several adapters, few texts."""
         return (
             len(groups) > 1
             and n_texts <= min(batch_size, MIXED_BATCH_MAX_TEXTS)
-            and self._merged is None  # the half-precision CPU path folds one adapter at a time instead
             and any(name is not None for name in groups)
+            # The half-precision CPU path folds one adapter at a time into the weights; a mixed pass
+            # there needs the batched LoRA products, which leave the base weights alone.
+            and (self._merged is None or (adapters_module.BATCHED_LORA and self._lora_batchable()))
         )
+
+    def _lora_batchable(self) -> bool:
+        from peft.tuners.lora import LoraLayer
+
+        return batchable([m for m in self._st[0].model.modules() if isinstance(m, LoraLayer)])
 
     def _use_adapter(self, name: str | None) -> None:
         """Switch to adapter ``name`` (``None``: the base): folded into the weights where that is faster."""

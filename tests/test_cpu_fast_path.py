@@ -169,3 +169,19 @@ def test_eval_cli_dtype_reaches_the_model(tiny_bundle, tmp_path, monkeypatch, ca
         results[dtype] = json.loads(capsys.readouterr().out)
     assert [str(m.dtype) for m in loaded] == ["torch.float32", "torch.bfloat16"]
     assert results["bfloat16"]["mrr"] == results["float32"]["mrr"]
+
+
+def test_bf16_query_in_spaces_takes_one_batched_pass(tiny_model, tiny_bf16, monkeypatch):
+    spaces = ["text2code-python", "text2code", "code2code", "base"]
+    passes = []
+    forward = tiny_bf16._forward
+    monkeypatch.setattr(
+        tiny_bf16, "_forward", lambda inputs: passes.append(len(inputs["input_ids"])) or forward(inputs)
+    )
+    query = tiny_bf16._st[0].model.encoder.layer[0].attention.self.query.get_base_layer()
+    before = query.weight.detach().clone()
+    got = tiny_bf16.encode_query_in_spaces("read a yaml file into a dict", spaces)
+    assert passes == [4]  # one mixed pass, not one folded pass per adapter
+    assert torch.equal(query.weight, before)  # the base weights, not a folded adapter
+    exact = tiny_model.encode_query_in_spaces("read a yaml file into a dict", spaces)
+    assert _cos(got, exact).min() >= 0.999
