@@ -1,23 +1,49 @@
 """Benchmark: `CodeIndex.search` latency on an embedded Qdrant Edge store of 100k and 1M chunks.
 
-The store part uses synthetic vectors (random unit vectors, 384-d like MiniLM) and synthetic payloads
-spread over 5 languages and 20k files; the query embedding is real (the default bundle on CPU) and is
-included in every timed search, as are the language filter and payload retrieval. Knobs at the top;
-run from the repository root:
+The store is laid out as ``CodeIndex.index`` lays it out for the model under test (by default the
+shipped bundle with its adapters): each chunk gets exactly the named vectors the indexer would give
+a chunk of its language (:func:`loracode_qdrant.index.code_spaces`), the store declares every space
+(:func:`~loracode_qdrant.index.all_spaces`), each file has its vector-less file record, and the
+metadata record lists the indexed languages, so ``CodeIndex.search`` runs its real default path.
+Only the vectors are **synthetic**: random unit vectors (as many dimensions as the model's
+embeddings), one per named vector; the payloads are synthetic too, spread evenly over the languages
+of the shipped text2code adapters (python, go, java, javascript, php, ruby) and 20k files. The query
+embedding is real (the model on CPU, ``CodeIndex``'s ``query_threads``) and is included in every
+timed search, as are query-type detection, the language filters, the fusion and payload retrieval.
+
+Timed, per query (200 by default, after 12 warm-up searches):
+
+* ``search``: ``index.search(q, k=10)``: no language, the default ``mode="per-language"``: the query
+  is embedded in every indexed language's space in one mixed-adapter pass
+  (``encode_query_in_spaces``), each space is searched with a filter on its languages, and the lists
+  are fused by reciprocal rank fusion;
+* ``search_one_language``: ``index.search(q, language="go", k=10)`` (one space, one filter);
+* ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter).
+
+The parts (query embedding: ``encode_query_in_spaces`` / ``encode_query``; store: every
+``store.search`` call of the search) are timed inside the same calls.
+
+Run from the repository root:
 
     PYTHONPATH=.:integrations/qdrant python benchmarks/search_latency.py            # 100k and 1M
     SIZES=100000 PYTHONPATH=.:integrations/qdrant python benchmarks/search_latency.py
 
-The 1M build (upsert, then one HNSW build by ``optimize()``, Qdrant Edge's default settings) takes a
-long time on a small machine; ``KEEP=1 WORKDIR=DIR`` keeps the built store, and a later run with
-``REUSE=1`` and the same ``WORKDIR`` only re-measures the searches on it (the build times are then
-taken from the previous entry of the results file, and the entry says ``"build_reused": true``).
+Knobs (environment): ``SIZES``, ``QUERIES``, ``QUERY_THREADS`` (``CodeIndex(query_threads=...)``,
+default 1 as in the product; ``none`` leaves torch's setting), ``WORKDIR``, ``KEEP=1`` (keep the
+built store in ``WORKDIR``), ``REUSE=1`` (re-measure a store kept in ``WORKDIR`` without building it
+again; the build times are then taken from the previous entry of the results file, and the entry says
+``"build_reused": true``), ``OUT`` (results file). The 1M build (upsert, then one HNSW build per named
+vector by ``optimize()``, Qdrant Edge's default settings, the product's) takes a long time on a small
+machine.
 
-Writes benchmarks/results/search_latency.json (one entry per size).
+Writes benchmarks/results/search_latency_adapters.json (one entry per size; an entry measured with
+another ``QUERY_THREADS`` than 1 is keyed ``"<size>@query_threads=<n>"``). The base-only results
+measured before the adapters shipped stay in search_latency.json and search_latency_1m_runs.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -25,6 +51,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,14 +61,21 @@ import numpy as np
 # ---- knobs
 SIZES = [int(s) for s in os.environ.get("SIZES", "100000,1000000").split(",")]
 QUERIES = int(os.environ.get("QUERIES", "200"))
+_threads = os.environ.get("QUERY_THREADS", "1")
+QUERY_THREADS: int | None = None if _threads.lower() == "none" else int(_threads)
 K = 10
 BATCH = 2000
-LANGS = ["python", "go", "java", "javascript", "rust"]
+FILES = 20000
+#: The languages of the shipped text2code adapters, with a file extension each.
+LANGS = {"python": ".py", "go": ".go", "java": ".java", "javascript": ".js", "php": ".php", "ruby": ".rb"}
 WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-latency-")))
-OUT = Path(__file__).resolve().parent / "results" / "search_latency.json"
+OUT = Path(
+    os.environ.get("OUT", Path(__file__).resolve().parent / "results" / "search_latency_adapters.json")
+)
 
 from loracode_qdrant import CodeIndex  # noqa: E402
-from loracode_qdrant.ids import chunk_point_id  # noqa: E402
+from loracode_qdrant.ids import chunk_ids_for_file, file_point_id  # noqa: E402
+from loracode_qdrant.index import all_spaces, code_spaces  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
@@ -66,8 +100,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
+def summary(values: list[float], extra: bool = False) -> dict[str, float]:
+    out = {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 95), 2)}
+    if extra:
+        out.update(p99=round(percentile(values, 99), 2), max=round(max(values), 2))
+    return out
+
+
 def _timed(fn: Callable[..., Any], acc: dict[str, float], key: str) -> Callable[..., Any]:
-    """``fn``, adding its run time to ``acc[key]`` at each call."""
+    """``fn``, adding its run time to ``acc[key]`` (and 1 to ``acc[key + "_calls"]``) at each call."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -75,140 +116,186 @@ def _timed(fn: Callable[..., Any], acc: dict[str, float], key: str) -> Callable[
             return fn(*args, **kwargs)
         finally:
             acc[key] += time.perf_counter() - t0
+            acc[key + "_calls"] += 1
 
     return wrapper
 
 
-def build(index: CodeIndex, n: int, dim: int, rng: np.random.Generator) -> float:
+def file_of(i: int) -> tuple[str, str]:
+    """Path and language of chunk ``i``'s file (file ``i % FILES``; languages spread evenly)."""
+    f = i % FILES
+    language = list(LANGS)[f % len(LANGS)]
+    return f"pkg{f % 200}/file{f}{LANGS[language]}", language
+
+
+def content_hash(i: int) -> str:
+    return hashlib.sha256(f"chunk {i}".encode()).hexdigest()
+
+
+def chunk_text(i: int, language: str) -> str:
+    return (
+        f"def f{i}(x):\n    return x + {i}\n"
+        if language == "python"
+        else f"function f{i}(x) {{ return x + {i}; }}\n"
+    )
+
+
+def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tuple[float, Counter[str]]:
+    """Write ``n`` chunks (file by file's chunk order, as the indexer's ids) and every file's record."""
     store = index.store
+    dim = int(model.embedding_dim)
+    spaces = {lang: list(code_spaces(model, lang)) for lang in LANGS}
+    per_space: Counter[str] = Counter()
     t0 = time.perf_counter()
     for start in range(0, n, BATCH):
         count = min(BATCH, n - start)
-        vecs = rng.standard_normal((count, dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         points = []
-        for j in range(count):
-            i = start + j
-            path = f"pkg{i % 200}/file{i % 20000}.x"
+        for i in range(start, start + count):
+            path, language = file_of(i)
+            names = spaces[language]
+            vecs = rng.standard_normal((len(names), dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             payload = {
                 "record": "chunk",
                 "path": path,
-                "language": LANGS[i % len(LANGS)],
+                "language": language,
                 "symbol": f"f{i}",
                 "kind": "function",
-                "start_line": 1 + i % 500,
-                "end_line": 10 + i % 500,
+                "start_line": 1 + (i // FILES) * 3,
+                "end_line": 3 + (i // FILES) * 3,
                 "start_byte": 0,
                 "end_byte": 100,
-                "content_hash": f"{i:064x}",
-                "text": f"def f{i}(x):\n    return x + {i}\n",
+                "content_hash": content_hash(i),
+                "text": chunk_text(i, language),
             }
-            points.append(
-                StoredPoint(
-                    chunk_point_id(path, payload["content_hash"]), {"base": vecs[j].tolist()}, payload
-                )
-            )
+            # the same id the indexer gives chunk number i // FILES of this file
+            (cid,) = chunk_ids_for_file(path, [payload["content_hash"]])
+            points.append(StoredPoint(cid, dict(zip(names, vecs.tolist(), strict=True)), payload))
+            per_space.update(names)
         store.upsert(points)
+    for f in range(min(FILES, n)):  # each file's record (the indexer's "done" mark), vector-less
+        path, language = file_of(f)
+        hashes = [content_hash(i) for i in range(f, n, FILES)]
+        ids = chunk_ids_for_file(path, hashes)
+        record = {"record": "file", "path": path, "language": language, "file_hash": content_hash(-1 - f),
+                  "size": 100 * len(ids), "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
+        store.upsert([StoredPoint(file_point_id(path), {}, record)])
     store.flush()
-    upsert_s = time.perf_counter() - t0
-    return upsert_s
+    return time.perf_counter() - t0, per_space
 
 
 def main() -> None:
     model = LoRACodeModel.from_pretrained(device="cpu")
-    dim = model.embedding_dim
     rng = np.random.default_rng(0)
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
     for n in SIZES:
+        key = str(n) if QUERY_THREADS == 1 else f"{n}@query_threads={QUERY_THREADS}"
         folder = WORKDIR / f"n{n}"
         reuse = os.environ.get("REUSE") == "1" and (folder / "idx" / "shard" / "edge_config.json").exists()
         if reuse:
             previous = results.get(str(n), {})
-            upsert_s, optimize_s = (
-                previous.get("upsert_s", float("nan")),
-                previous.get("optimize_hnsw_s", float("nan")),
-            )
+            upsert_s = previous.get("upsert_s", float("nan"))
+            optimize_s = previous.get("optimize_hnsw_s", float("nan"))
             build_load = previous.get("build_load_average")
+            vectors_per_space = previous.get("vectors_per_space")
             print(f"n={n}: reusing the store in {folder}", flush=True)
         else:
             shutil.rmtree(folder, ignore_errors=True)
             index = CodeIndex(folder, model=model, index_dir=folder / "idx")
-            meta = index._open(for_write=True)
-            upsert_s = build(index, n, dim, rng)
+            meta = index._open(for_write=True)  # creates the store with every space, metadata record
+            upsert_s, per_space = build(index, model, n, rng)
+            vectors_per_space = dict(sorted(per_space.items()))
+            # as CodeIndex.index does at the end of a run: languages, flush, then the HNSW build
+            index.store.write_meta({**meta, "languages": sorted(LANGS), "root": str(folder)})
+            index.store.flush()
+            print(f"n={n}: upsert {upsert_s:.1f}s {vectors_per_space}, building HNSW...", flush=True)
             t0 = time.perf_counter()
             index.store.optimize()
             optimize_s = time.perf_counter() - t0
             build_load = os.getloadavg()
-            index.store.write_meta({**meta, "languages": LANGS})
             index.close()
-            print(f"n={n}: upsert {upsert_s:.1f}s, optimize (HNSW) {optimize_s:.1f}s", flush=True)
+            print(f"n={n}: optimize (HNSW) {optimize_s:.1f}s, load {build_load}", flush=True)
 
-        index = CodeIndex(folder, model=model, index_dir=folder / "idx")
-        for q in QUERY_TEXTS:  # warm-up: load the shard, page in the HNSW graph, warm the model
+        index = CodeIndex(folder, model=model, index_dir=folder / "idx", query_threads=QUERY_THREADS)
+        for q in QUERY_TEXTS:  # warm-up: load the shard, page in the HNSW graphs, warm the model
             index.search(q, k=K)
-        # The parts are timed inside the same CodeIndex.search calls (wrapping the model's encode_query
-        # and the store's search), so a part never profits from a cache the total call just warmed.
-        parts: dict[str, float] = {"embed": 0.0, "store": 0.0}
+            index.search(q, language="go", k=K)
+            index.search(q, k=K, mode="unified")
+        meta = index._meta or {}
+        # The parts are timed inside the same CodeIndex.search calls (wrapping the model's query
+        # encoders and the store's search), so a part never profits from a cache the call just warmed.
+        parts: Counter[str] = Counter()
         index.store.search = _timed(index.store.search, parts, "store")  # type: ignore[method-assign]
         model.encode_query = _timed(model.encode_query, parts, "embed")  # type: ignore[method-assign]
-        totals, embeds, stores, lang_totals, lang_stores = [], [], [], [], []
+        model.encode_query_in_spaces = _timed(model.encode_query_in_spaces, parts, "embed")  # type: ignore[method-assign]
+        runs: dict[str, dict[str, list[float]]] = {
+            name: {"total": [], "embed": [], "store": []} for name in ("default", "one_language", "unified")
+        }
+        calls: dict[str, Counter[str]] = {name: Counter() for name in runs}
+        spaces_hit: dict[str, Counter[str]] = {name: Counter() for name in runs}
+        tasks: Counter[str] = Counter()
+        load_before = os.getloadavg()
         for i in range(QUERIES):
             q = QUERY_TEXTS[i % len(QUERY_TEXTS)] + f" {i}"
-            parts.update(embed=0.0, store=0.0)
-            t0 = time.perf_counter()
-            hits = index.search(q, k=K)
-            totals.append((time.perf_counter() - t0) * 1000)
-            embeds.append(parts["embed"] * 1000)
-            stores.append(parts["store"] * 1000)
-            assert len(hits) == K
-            parts.update(embed=0.0, store=0.0)
-            t0 = time.perf_counter()
-            hits = index.search(q + " in go", language="go", k=K)  # another vector: another graph path
-            lang_totals.append((time.perf_counter() - t0) * 1000)
-            lang_stores.append(parts["store"] * 1000)
-            assert len(hits) == K and all(h.language == "go" for h in hits)
-        del model.encode_query  # back to the class's method
+            tasks[model.classify_query(q)] += 1
+            for name, kwargs in (("default", {}), ("one_language", {"language": "go"}),
+                                 ("unified", {"mode": "unified"})):  # fmt: skip
+                query = q + " in go" if name == "one_language" else q  # another vector: another graph path
+                parts.clear()
+                t0 = time.perf_counter()
+                hits = index.search(query, k=K, **kwargs)
+                runs[name]["total"].append((time.perf_counter() - t0) * 1000)
+                runs[name]["embed"].append(parts["embed"] * 1000)
+                runs[name]["store"].append(parts["store"] * 1000)
+                calls[name][f"embed calls {parts['embed_calls']}, store calls {parts['store_calls']}"] += 1
+                spaces_hit[name].update({h.space for h in hits})
+                assert len(hits) == K
+                if name == "one_language":
+                    assert all(h.language == "go" for h in hits)
+        load_after = os.getloadavg()
+        del model.encode_query, model.encode_query_in_spaces  # back to the class's methods
         info = index.store._require().info()
         index.close()
         entry = {
             "chunks": n,
+            "files": min(FILES, n),
+            "languages": meta.get("languages"),
+            "adapters": sorted(model.adapters),
+            "store_spaces": all_spaces(model),
+            "chunk_spaces": {lang: list(code_spaces(model, lang)) for lang in LANGS},
+            "vectors_per_space": vectors_per_space,
             "indexed_vectors": info.indexed_vectors_count,
+            "points": info.points_count,
             "segments": info.segments_count,
             "upsert_s": round(upsert_s, 1),
             "optimize_hnsw_s": round(optimize_s, 1),
             "build_load_average": build_load,
             "build_reused": reuse,
             "queries": QUERIES,
-            "search_ms": {
-                "p50": round(statistics.median(totals), 2),
-                "p95": round(percentile(totals, 95), 2),
-                "p99": round(percentile(totals, 99), 2),
-                "max": round(max(totals), 2),
-            },
-            "query_embedding_ms": {
-                "p50": round(statistics.median(embeds), 2),
-                "p95": round(percentile(embeds, 95), 2),
-            },
-            "store_search_ms": {
-                "p50": round(statistics.median(stores), 2),
-                "p95": round(percentile(stores, 95), 2),
-            },
-            "search_one_language_ms": {
-                "p50": round(statistics.median(lang_totals), 2),
-                "p95": round(percentile(lang_totals, 95), 2),
-            },
-            "store_search_one_language_ms": {
-                "p50": round(statistics.median(lang_stores), 2),
-                "p95": round(percentile(lang_stores, 95), 2),
-            },
+            "query_tasks": dict(tasks),
+            "search_ms": summary(runs["default"]["total"], extra=True),
+            "query_embedding_ms": summary(runs["default"]["embed"]),
+            "store_search_ms": summary(runs["default"]["store"]),
+            "search_calls": dict(calls["default"]),
+            "search_hit_spaces": dict(spaces_hit["default"]),
+            "search_one_language_ms": summary(runs["one_language"]["total"], extra=True),
+            "query_embedding_one_language_ms": summary(runs["one_language"]["embed"]),
+            "store_search_one_language_ms": summary(runs["one_language"]["store"]),
+            "search_unified_ms": summary(runs["unified"]["total"], extra=True),
+            "query_embedding_unified_ms": summary(runs["unified"]["embed"]),
+            "store_search_unified_ms": summary(runs["unified"]["store"]),
+            "search_unified_hit_spaces": dict(spaces_hit["unified"]),
             "parts_timed": "inside the same CodeIndex.search calls",
             "process_nice": os.nice(0),
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
-            "load_average": os.getloadavg(),
+            "model": {"device": str(model.device), "dtype": str(model.dtype)},
+            "load_average_before": load_before,
+            "load_average": load_after,
             "query_threads": index.query_threads,
-            "vectors": "synthetic random unit vectors (store part); real MiniLM query embedding",
+            "vectors": "synthetic random unit vectors for every named vector (store part); "
+            "real query embedding by the default bundle",
         }
-        results[str(n)] = entry
+        results[key] = entry
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(results, indent=2) + "\n")
         print(json.dumps(entry, indent=2), flush=True)
