@@ -29,7 +29,8 @@ Run from the repository root:
     SIZES=100000 PYTHONPATH=.:integrations/qdrant python benchmarks/search_latency.py
 
 Knobs (environment): ``SIZES``, ``QUERIES``, ``QUERY_THREADS`` (``CodeIndex(query_threads=...)``,
-default 1 as in the product; ``none`` leaves torch's setting), ``WORKDIR``, ``KEEP=1`` (keep the
+default 1 as in the product; ``none`` leaves torch's setting), ``DTYPE`` (the model's dtype, e.g.
+``bfloat16`` for the CPU fast path; default float32), ``WORKDIR``, ``KEEP=1`` (keep the
 built store in ``WORKDIR``), ``REUSE=1`` (re-measure a store kept in ``WORKDIR`` without building it
 again; the build times are then taken from the previous entry of the results file, and the entry says
 ``"build_reused": true``), ``OUT`` (results file). The 1M build (upsert, then one HNSW build per named
@@ -37,7 +38,8 @@ vector by ``optimize()``, Qdrant Edge's default settings, the product's) takes a
 machine.
 
 Writes benchmarks/results/search_latency_adapters.json (one entry per size; an entry measured with
-another ``QUERY_THREADS`` than 1 is keyed ``"<size>@query_threads=<n>"``). The base-only results
+another ``QUERY_THREADS`` than 1 is keyed ``"<size>@query_threads=<n>"``, one with a ``DTYPE``
+gets ``"@dtype=<dtype>"`` appended). The base-only results
 measured before the adapters shipped stay in search_latency.json and search_latency_1m_runs.json.
 """
 
@@ -63,6 +65,8 @@ SIZES = [int(s) for s in os.environ.get("SIZES", "100000,1000000").split(",")]
 QUERIES = int(os.environ.get("QUERIES", "200"))
 _threads = os.environ.get("QUERY_THREADS", "1")
 QUERY_THREADS: int | None = None if _threads.lower() == "none" else int(_threads)
+#: The model's dtype (``DTYPE=bfloat16``: the CPU fast path); default: the CPU default, float32.
+DTYPE = os.environ.get("DTYPE") or None
 K = 10
 BATCH = 2000
 FILES = 20000
@@ -185,11 +189,12 @@ def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tup
 
 
 def main() -> None:
-    model = LoRACodeModel.from_pretrained(device="cpu")
+    model = LoRACodeModel.from_pretrained(device="cpu", dtype=DTYPE)
     rng = np.random.default_rng(0)
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
     for n in SIZES:
         key = str(n) if QUERY_THREADS == 1 else f"{n}@query_threads={QUERY_THREADS}"
+        key += f"@dtype={DTYPE}" if DTYPE else ""
         folder = WORKDIR / f"n{n}"
         reuse = os.environ.get("REUSE") == "1" and (folder / "idx" / "shard" / "edge_config.json").exists()
         if reuse:
