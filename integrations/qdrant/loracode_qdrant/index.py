@@ -175,6 +175,11 @@ def code_spaces(model: Any, language: str | None) -> dict[str, tuple[str, str | 
     return spaces
 
 
+def _holders(model: Any, space: str, indexed: list[str]) -> set[str]:
+    """The indexed languages whose chunks have a vector in ``space`` (e.g. ``{"go"}`` for text2code-go)."""
+    return {lang for lang in indexed if space in code_spaces(model, lang)}
+
+
 def all_spaces(model: Any) -> list[str]:
     """Every named vector a store for ``model`` declares: ``base`` and one per adapter."""
     return ["base", *sorted(set(model.adapters) - {"base"})]
@@ -584,6 +589,8 @@ class CodeIndex:
         with _torch_threads(self.query_threads):
             vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
         for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
+            if langs is not None and _holders(model, space, indexed) <= set(langs):
+                langs = None  # every chunk in this space is of a wanted language: the filter only costs
             hits = self.store.search(space, vec.tolist(), k, languages=langs, paths=paths)
             lists.append([(h.id, h.score) for h in hits])
             for h in hits:

@@ -145,7 +145,17 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     lang = point.payload["language"]
     assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code"}
     model.calls.clear()
+    searches: list[tuple[str, list[str] | None]] = []
+    real_search = index.store.search
+
+    def spy(space, vector, limit, languages=None, paths=None):  # type: ignore[no-untyped-def]
+        searches.append((space, languages))
+        return real_search(space, vector, limit, languages=languages, paths=paths)
+
+    index.store.search = spy  # type: ignore[method-assign]
     hits = index.search("reverse the words of a sentence", k=4)
+    # A language adapter's space holds only that language's chunks: no language filter needed there.
+    assert sorted(searches) == [("text2code-go", None), ("text2code-python", None)]
     queries = [adapter for method, _, adapter in model.calls if method == "encode_query"]
     assert sorted(queries) == ["text2code-go", "text2code-python"]  # one query per language space
     assert {h.space for h in hits} == {"text2code-go", "text2code-python"}
@@ -155,6 +165,12 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     assert {h.space for h in unified} == {"text2code"} and unified[0].symbol == "ReverseWords"
     code = index.search("def parse(s): return json.loads(s)", language="python", k=1)
     assert code[0].space == "code2code" and code[0].symbol == "parse_config"
+    searches.clear()
+    assert index.search("reverse the words", k=2, languages=["go"])[0].language == "go"
+    assert searches == [("text2code-go", None)]
+    searches.clear()
+    unified_go = index.search("reverse the words", k=2, mode="unified", languages=["go"])
+    assert searches == [("text2code", ["go"])] and {h.language for h in unified_go} == {"go"}
 
 
 def test_search_argument_errors(make_index, small_tree: Path, tmp_path: Path) -> None:
