@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from loracode_embed import adapters as adapters_module
 from loracode_embed import st_files
 from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
@@ -24,7 +23,6 @@ from loracode_embed.adapters import (
     load_adapter_into,
     mixed_adapter_rows,
 )
-from loracode_embed.batched_lora import batchable
 from loracode_embed.batching import WindowTokenizer, iter_batches
 from loracode_embed.inputs import check_texts, item_languages
 from loracode_embed.languages import canonical_language
@@ -484,7 +482,9 @@ class LoRACodeModel:
                 if self._residency is not None:
                     self._residency.use({name for name in adapter_names if name is not None})
                 if self._merged is not None:
-                    self._merged.restore()  # the base weights, with each row's update added per layer
+                    # The half-precision CPU path folds one adapter at a time into the weights; a mixed
+                    # pass runs on the unfolded base weights and adds each row's update per layer.
+                    self._merged.restore()
                 with mixed_adapter_rows(self._st[0].model, [adapter_names[i] for i in batch.indices]):
                     out[batch.indices] = self._forward(batch.inputs).cpu().numpy()
                 self._warn_truncated(batch.truncated, len(texts))
@@ -535,15 +535,7 @@ class LoRACodeModel:
             len(groups) > 1
             and n_texts <= min(batch_size, MIXED_BATCH_MAX_TEXTS)
             and any(name is not None for name in groups)
-            # The half-precision CPU path folds one adapter at a time into the weights; a mixed pass
-            # there needs the batched LoRA products, which leave the base weights alone.
-            and (self._merged is None or (adapters_module.BATCHED_LORA and self._lora_batchable()))
         )
-
-    def _lora_batchable(self) -> bool:
-        from peft.tuners.lora import LoraLayer
-
-        return batchable([m for m in self._st[0].model.modules() if isinstance(m, LoraLayer)])
 
     def _use_adapter(self, name: str | None) -> None:
         """Switch to adapter ``name`` (``None``: the base): folded into the weights where that is faster."""

@@ -185,3 +185,15 @@ def test_bf16_query_in_spaces_takes_one_batched_pass(tiny_model, tiny_bf16, monk
     assert torch.equal(query.weight, before)  # the base weights, not a folded adapter
     exact = tiny_model.encode_query_in_spaces("read a yaml file into a dict", spaces)
     assert _cos(got, exact).min() >= 0.999
+
+
+def test_bf16_mixed_pass_with_pefts_own_loop_also_runs_on_the_base_weights(
+    tiny_model, tiny_bf16, monkeypatch
+):
+    from loracode_embed import adapters as adapters_module
+
+    monkeypatch.setattr(adapters_module, "BATCHED_LORA", False)  # the fallback for non-plain LoRA
+    spaces = ["text2code-python", "code2code", "base"]
+    got = tiny_bf16.encode_query_in_spaces("read a yaml file into a dict", spaces)
+    exact = tiny_model.encode_query_in_spaces("read a yaml file into a dict", spaces)
+    assert _cos(got, exact).min() >= 0.999
