@@ -14,8 +14,17 @@ Modes (``--mode``):
 * ``baseline``: what a plain sentence-transformers bf16 run does: fp32 weights under bf16 autocast, an
   attention mask passed to every layer;
 * ``fast``: the frozen base weights stored in bf16 (LoRA weights and optimizer state stay fp32), no
-  attention mask (all lengths are equal, so SDPA can pick its flash kernel), fused AdamW; add
-  ``--compile`` for torch.compile.
+  attention mask (all lengths are equal, so SDPA can pick its flash kernel), fused AdamW, and PEFT's
+  cast of each LoRA layer's input to the LoRA weights' fp32 turned off (autocast runs the LoRA
+  matmuls in bf16 either way; the cast only adds an fp32 copy of every q/v input, forward and
+  backward), and LayerNorms kept in bf16 under autocast (autocast would run them in fp32 and turn the
+  whole residual stream fp32: ``loracode_embed/training/norms.py``; ``--fp32-norms`` measures the
+  difference), and PEFT's LoRA layers given a fused forward/backward that adds the LoRA term inside
+  the GEMMs (``loracode_embed/training/fused_lora.py``; ``--peft-lora`` keeps PEFT's forward); add
+  ``--compile`` for torch.compile (one static graph per sequence length).
+
+``--profile`` records 3 extra steps with torch.profiler and writes the kernels' CUDA time table next
+to the JSON (``*.profile.txt``).
 
 MFU counts model FLOPs, not hardware FLOPs (no recomputation), per text of L tokens:
 
@@ -97,6 +106,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=30, help="timed steps")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation, autotuning)")
     p.add_argument("--compile", action="store_true", help="torch.compile the encoder")
+    p.add_argument("--compile-mode", default=None, help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
+    p.add_argument(
+        "--peft-input-cast",
+        action="store_true",
+        help="keep PEFT's fp32 cast of LoRA inputs in fast mode (to measure what turning it off gains)",
+    )
+    p.add_argument(
+        "--fp32-norms", action="store_true", help="fast mode: let autocast run LayerNorms in fp32 (as before)"
+    )
+    p.add_argument(
+        "--sdpa-backend",
+        choices=["default", "flash", "efficient", "cudnn"],
+        default="default",
+        help="restrict scaled_dot_product_attention to one kernel family",
+    )
+    p.add_argument(
+        "--compile-regions",
+        nargs="?",
+        const="blocks",
+        choices=["blocks", "ffn"],
+        default=None,
+        help="torch.compile parts of each layer, leaving attention to SDPA's kernels: 'blocks' (the "
+        "default) each output block (dense, dropout, residual add, LayerNorm) and the intermediate "
+        "block; 'ffn' the attention output block and the whole feed-forward part as one graph",
+    )
+    p.add_argument("--peft-lora", action="store_true", help="fast mode: PEFT's own LoRA forward (not fused)")
+    p.add_argument("--profile", action="store_true", help="write a torch.profiler kernel table")
     p.add_argument("--dropout", type=float, default=0.1, help="hidden/attention dropout of the base model")
     p.add_argument(
         "--lora-dropout", type=float, default=0.0, help="dropout on the LoRA input (PEFT's default)"
@@ -144,7 +180,36 @@ def build_encoder(args: argparse.Namespace, device: torch.device) -> torch.nn.Mo
             target_modules=["query", "value"],
         ),
     )
+    if args.mode == "fast":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from loracode_embed.training.fused_lora import use_fused_lora
+        from loracode_embed.training.norms import keep_layer_norms_in_weight_dtype
+
+        if device.type == "cuda" and not args.fp32_norms:
+            keep_layer_norms_in_weight_dtype(model)
+        if not args.peft_lora:
+            use_fused_lora(model)
+    if args.mode == "fast" and not args.peft_input_cast:
+        # PEFT casts each LoRA input to the adapter's fp32 dtype; under bf16 autocast the LoRA matmuls
+        # run in bf16 anyway, so the cast only materialises an fp32 copy (and its gradient).
+        for module in model.modules():
+            if hasattr(module, "lora_A"):
+                module.cast_input_dtype_enabled = False
     return model.to(device)
+
+
+def compile_regions(model: torch.nn.Module, regions: str, mode: str | None) -> None:
+    """torch.compile each encoder layer's output and feed-forward blocks (not attention: see --help)."""
+    for module in model.modules():
+        name = type(module).__name__
+        if name.endswith("SelfOutput"):
+            module.compile(dynamic=False, mode=mode)
+        elif regions == "blocks" and (
+            name.endswith("Intermediate") or name in ("RobertaOutput", "BertOutput")
+        ):
+            module.compile(dynamic=False, mode=mode)
+        elif regions == "ffn" and hasattr(module, "feed_forward_chunk"):
+            module.feed_forward_chunk = torch.compile(module.feed_forward_chunk, dynamic=False, mode=mode)
 
 
 def encode(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -221,8 +286,12 @@ def main(argv: list[str] | None = None) -> dict:
         runner = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rank] if device.type == "cuda" else None
         )
+    if args.compile_regions:
+        compile_regions(model, args.compile_regions, args.compile_mode)
     if args.compile:
-        runner = torch.compile(runner)
+        # dynamic=False: queries and codes have two fixed lengths; without it the second length makes
+        # torch.compile recompile with symbolic shapes, and the kernels lose their static tuning.
+        runner = torch.compile(runner, dynamic=False, mode=args.compile_mode)
     fused = device.type == "cuda" and args.mode == "fast"
     optimizer = torch.optim.AdamW(trainable, lr=1e-4, fused=fused)
     vocab = SHAPES[args.shape]["vocab_size"]
@@ -234,8 +303,20 @@ def main(argv: list[str] | None = None) -> dict:
     c_mask = torch.ones_like(c_ids) if with_mask else None
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
+    from contextlib import nullcontext
+
+    def attention_kernels():  # a fresh context per step: sdpa_kernel's context is single-use
+        if args.sdpa_backend == "default":
+            return nullcontext()
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        return sdpa_kernel(
+            {"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION,
+             "cudnn": SDPBackend.CUDNN_ATTENTION}[args.sdpa_backend]
+        )  # fmt: skip
+
     def step() -> float:
-        with autocast:
+        with autocast, attention_kernels():
             loss = mnrl(encode(runner, q_ids, q_mask), encode(runner, c_ids, c_mask))
         loss.backward()
         optimizer.step()
@@ -257,12 +338,31 @@ def main(argv: list[str] | None = None) -> dict:
     if not torch.isfinite(torch.tensor(final_loss)):
         raise RuntimeError(f"loss is {final_loss} after {args.warmup + args.steps} steps")
 
+    profile_table = None
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        with profile(activities=activities) as prof:
+            for _ in range(3):
+                step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        sort_key = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+        profile_table = prof.key_averages().table(sort_by=sort_key, row_limit=40, max_name_column_width=70)
+
     pairs_per_s = args.batch * args.steps / seconds
     flops = model_flops_per_pair(args)
     result = {
         "shape": args.shape,
         "mode": args.mode,
         "compile": args.compile,
+        "compile_mode": args.compile_mode,
+        "compile_regions": args.compile_regions,
+        "fp32_norms": args.mode == "baseline" or args.fp32_norms,
+        "sdpa_backend": args.sdpa_backend,
+        "fused_lora": args.mode == "fast" and not args.peft_lora,
+        "peft_input_cast": args.mode == "baseline" or args.peft_input_cast,
         "dropout": args.dropout,
         "lora_dropout": args.lora_dropout,
         "devices": world,
@@ -300,9 +400,18 @@ def main(argv: list[str] | None = None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         name = (
             f"train_throughput-{args.shape}-{args.mode}{'-compile' if args.compile else ''}"
-            f"{'-nodropout' if args.dropout == 0 else ''}-{world}gpu{args.tag}.json"
+            f"{'-regions' if args.compile_regions == 'blocks' else ''}"
+            f"{'-regionsffn' if args.compile_regions == 'ffn' else ''}"
+            f"{'-' + args.compile_mode if args.compile_mode else ''}"
+            f"{'-nodropout' if args.dropout == 0 else ''}"
+            f"{'-peftcast' if args.peft_input_cast else ''}{'-fp32norms' if args.fp32_norms else ''}"
+            f"{'-peftlora' if args.peft_lora else ''}"
+            f"{'-sdpa_' + args.sdpa_backend if args.sdpa_backend != 'default' else ''}"
+            f"-{world}gpu{args.tag}.json"
         )
         (out / name).write_text(json.dumps(result, indent=2) + "\n")
+        if profile_table is not None:
+            (out / name.replace(".json", ".profile.txt")).write_text(profile_table + "\n")
         print(json.dumps(result, indent=2))
     if world > 1:
         torch.distributed.destroy_process_group()
