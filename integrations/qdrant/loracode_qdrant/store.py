@@ -110,8 +110,14 @@ class Store(Protocol):
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
-        """Nearest chunks in one named space, optionally restricted to languages and paths."""
+        """Nearest chunks in one named space, optionally restricted to languages and paths.
+
+        ``with_payload=False`` returns ids and scores only (payload ``{}``): a caller that fuses several
+        searches fetches the payloads of the hits it keeps with one :meth:`retrieve` instead.
+        """
 
     def count(self, record: str | None = None) -> int:
         """Number of points, optionally of one record kind."""
@@ -332,19 +338,26 @@ class EdgeStore:
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
         import qdrant_edge as qe
 
-        must: list[Any] = [qe.FieldCondition("record", match=qe.MatchValue("chunk"))]
+        # No `record == "chunk"` condition: file and meta records are stored without vectors, and a
+        # search in a named space only scores points that have that vector (test_vector_search_returns_
+        # only_chunks). The condition made every search a filtered one: on the 6-space default search
+        # it cost about 1 ms per space at 100k chunks and more at 1M (docs/benchmarks.md).
+        must: list[Any] = []
         if languages is not None:
             must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
         if paths is not None:
             must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
         hits = self._require().query(
             qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
-                            filter=qe.Filter(must=must), with_payload=True)
+                            filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
         )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {})) for h in hits]
+        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+                for h in hits]  # fmt: skip
 
     def count(self, record: str | None = None) -> int:
         import qdrant_edge as qe
@@ -512,19 +525,23 @@ class ServerStore:
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
         from qdrant_client import models as m
 
-        must: list[Any] = [m.FieldCondition(key="record", match=m.MatchValue(value="chunk"))]
+        # No `record` condition, as in EdgeStore.search: vector-less records are never scored.
+        must: list[Any] = []
         if languages is not None:
             must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
         if paths is not None:
             must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
         response = self.client.query_points(
-            self.collection, query=[float(x) for x in vector], using=space, query_filter=m.Filter(must=must),
-            limit=limit, with_payload=True,
+            self.collection, query=[float(x) for x in vector], using=space,
+            query_filter=m.Filter(must=must) if must else None, limit=limit, with_payload=with_payload,
         )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {})) for h in response.points]
+        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+                for h in response.points]  # fmt: skip
 
     def count(self, record: str | None = None) -> int:
         from qdrant_client import models as m
