@@ -592,12 +592,18 @@ class CodeIndex:
         # text) of the k hits kept, in one retrieve: payloads live on disk, and reading k per space
         # cost about 1 ms per space (docs/benchmarks.md). One space: its k hits are the ones kept.
         fused = len(groups) > 1
+        searches: list[tuple[str, list[float], list[str] | None]] = []
         for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
             if langs is not None and _holders(model, space, indexed) <= set(langs):
                 langs = None  # every chunk in this space is of a wanted language: the filter only costs
-            hits = self.store.search(
-                space, vec.tolist(), k, languages=langs, paths=paths, with_payload=not fused
-            )
+            searches.append((space, vec.tolist(), langs))
+        search_many = getattr(self.store, "search_many", None)  # optional: one call for all spaces
+        if fused and search_many is not None:
+            results = search_many(searches, k, paths=paths, with_payload=False)
+        else:
+            results = [self.store.search(space, vec, k, languages=langs, paths=paths, with_payload=not fused)
+                       for space, vec, langs in searches]  # fmt: skip
+        for (space, _, _), hits in zip(searches, results, strict=True):
             lists.append([(h.id, h.score) for h in hits])
             for h in hits:
                 found.setdefault(h.id, (h, space))

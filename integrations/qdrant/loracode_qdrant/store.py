@@ -64,9 +64,18 @@ class StoredHit:
     vectors: dict[str, list[float]] | None = None
 
 
+#: One search of :meth:`EdgeStore.search_many`: the space, the query vector, the languages (or ``None``).
+SpaceSearch = tuple[str, Sequence[float], Sequence[str] | None]
+
+
 @runtime_checkable
 class Store(Protocol):
-    """What :class:`~loracode_qdrant.index.CodeIndex` needs from a vector store."""
+    """What :class:`~loracode_qdrant.index.CodeIndex` needs from a vector store.
+
+    A store may also offer ``search_many(searches, limit, paths=None, *, with_payload=True)``, several
+    searches in one call with the results of one :meth:`search` per item (both stores here do);
+    ``CodeIndex.search`` uses it when present for its fused searches, else calls ``search`` per space.
+    """
 
     location: str
 
@@ -359,6 +368,41 @@ class EdgeStore:
         return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
                 for h in hits]  # fmt: skip
 
+    def search_many(
+        self,
+        searches: Sequence[SpaceSearch],
+        limit: int,
+        paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
+    ) -> list[list[StoredHit]]:
+        """Several searches in one call (Qdrant Edge's ``query_batch``): the hits of each, in order.
+
+        Same results as one :meth:`search` per item. One call instead of six for the default search
+        saved about 1 ms p50 and 4 ms p95 at 100k chunks on the 2-core dev machine (docs/benchmarks.md).
+        """
+        import qdrant_edge as qe
+
+        requests = []
+        for space, vector, languages in searches:
+            must: list[Any] = []  # no `record` condition: see search()
+            if languages is not None:
+                must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
+            if paths is not None:
+                must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
+            requests.append(
+                qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
+                                filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
+            )  # fmt: skip
+        if not requests:
+            return []
+        results = self._require().query_batch(qe.QueryBatchRequest(requests))
+        return [
+            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+             for h in hits]
+            for hits in results
+        ]  # fmt: skip
+
     def count(self, record: str | None = None) -> int:
         import qdrant_edge as qe
 
@@ -542,6 +586,37 @@ class ServerStore:
         )  # fmt: skip
         return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
                 for h in response.points]  # fmt: skip
+
+    def search_many(
+        self,
+        searches: Sequence[SpaceSearch],
+        limit: int,
+        paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
+    ) -> list[list[StoredHit]]:
+        """Several searches in one request (``query_batch_points``): the hits of each, in order."""
+        from qdrant_client import models as m
+
+        requests = []
+        for space, vector, languages in searches:
+            must: list[Any] = []
+            if languages is not None:
+                must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
+            if paths is not None:
+                must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
+            requests.append(
+                m.QueryRequest(query=[float(x) for x in vector], using=space, limit=limit,
+                               filter=m.Filter(must=must) if must else None, with_payload=with_payload)
+            )  # fmt: skip
+        if not requests:
+            return []
+        responses = self.client.query_batch_points(self.collection, requests=requests)
+        return [
+            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+             for h in response.points]
+            for response in responses
+        ]  # fmt: skip
 
     def count(self, record: str | None = None) -> int:
         from qdrant_client import models as m

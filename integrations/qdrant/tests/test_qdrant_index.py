@@ -155,10 +155,21 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
         payload_wanted.append(with_payload)
         return real_search(space, vector, limit, languages=languages, paths=paths, with_payload=with_payload)
 
+    real_many = index.store.search_many
+    batches: list[int] = []
+
+    def spy_many(items, limit, paths=None, *, with_payload=True):  # type: ignore[no-untyped-def]
+        batches.append(len(items))
+        searches.extend((space, languages) for space, _, languages in items)
+        payload_wanted.extend([with_payload] * len(items))
+        return real_many(items, limit, paths=paths, with_payload=with_payload)
+
     index.store.search = spy  # type: ignore[method-assign]
+    index.store.search_many = spy_many  # type: ignore[method-assign]
     hits = index.search("reverse the words of a sentence", k=4)
     # A language adapter's space holds only that language's chunks: no language filter needed there.
     assert sorted(searches) == [("text2code-go", None), ("text2code-python", None)]
+    assert batches == [2]  # the spaces in one call
     assert payload_wanted == [False, False]  # fused: ids and scores only, payloads of the kept hits after
     queries = [adapter for method, _, adapter in model.calls if method == "encode_query"]
     assert sorted(queries) == ["text2code-go", "text2code-python"]  # one query per language space
@@ -355,3 +366,38 @@ def test_fused_search_gives_the_hits_of_full_payload_searches(
         ]  # fmt: skip
         assert len(hits) == min(k, index.store.count("chunk"))
         assert retrieved == [[i for i, _ in want]]  # one retrieve, of the kept hits only
+
+
+@pytest.mark.parametrize("kind", ["edge", "server"])
+def test_search_many_equals_one_search_each(kind: str, tmp_path: Path) -> None:
+    """search_many gives, per item, exactly what search gives, filters and payload choice included."""
+    import numpy as np
+
+    store = EdgeStore(tmp_path / "idx") if kind == "edge" else ServerStore(QdrantClient(":memory:"), "t")
+    store.open(["a", "b"], 8)
+    rng = np.random.default_rng(0)
+    points = []
+    for i in range(60):
+        language, path = ("python", f"p{i % 4}.py") if i % 2 else ("go", f"g{i % 3}.go")
+        vectors = {"a": rng.standard_normal(8).tolist()}
+        if i % 3:
+            vectors["b"] = rng.standard_normal(8).tolist()
+        payload = {"record": "chunk", "path": path, "language": language, "i": i}
+        points.append(StoredPoint(f"6f1b8d0e-0000-5000-8000-{i:012d}", vectors, payload))
+    store.upsert(points)
+    searches = [
+        ("a", rng.standard_normal(8).tolist(), None),
+        ("b", rng.standard_normal(8).tolist(), ["go"]),
+        ("a", rng.standard_normal(8).tolist(), ["python", "go"]),
+    ]
+    for paths in (None, ["p1.py", "g2.go"]):
+        for with_payload in (True, False):
+            many = store.search_many(searches, 7, paths=paths, with_payload=with_payload)
+            one = [store.search(s, v, 7, languages=langs, paths=paths, with_payload=with_payload)
+                   for s, v, langs in searches]  # fmt: skip
+            assert [[(h.id, round(h.score, 5), h.payload) for h in hits] for hits in many] == [
+                [(h.id, round(h.score, 5), h.payload) for h in hits] for hits in one
+            ]
+            assert all(len(hits) > 0 for hits in many)
+    assert store.search_many([], 5) == []
+    store.close()
