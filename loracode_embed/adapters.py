@@ -166,7 +166,7 @@ _LAYERS_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[str, ...], list[Any], 
 
 def _lora_layers(transformers_model: Any) -> tuple[list[Any], bool]:
     """The model's LoRA layers and whether :func:`batchable` holds, computed again only when the set of
-    loaded adapters changes (walking the modules and checking them took about 1.3 ms per query)."""
+    loaded adapters changes (walking the modules on every query is pure overhead)."""
     modules = getattr(transformers_model, "modules", None)
     if modules is None:
         return [], False

@@ -25,8 +25,8 @@ from typing import Any
 import torch
 
 #: Per LoRA layer, the gathered (A, B) rows of recent calls, keyed by adapters, rows and weight versions.
-#: Stacking them costs about 4 ms per query on the 2-core dev machine (36 layers x 6 adapters), a fifth
-#: of a six-space query embedding; a search embeds every query for the same spaces.
+#: Stacking them on every call (36 layers x 6 adapters) was a large part of a six-space query embedding
+#: on CPU (docs/benchmarks.md), and a search embeds every query for the same spaces.
 _ROWS_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, tuple[torch.Tensor, torch.Tensor]]] = (
     weakref.WeakKeyDictionary()
 )

@@ -354,8 +354,8 @@ class EdgeStore:
 
         # No `record == "chunk"` condition: file and meta records are stored without vectors, and a
         # search in a named space only scores points that have that vector (test_vector_search_returns_
-        # only_chunks). The condition made every search a filtered one: on the 6-space default search
-        # it cost about 1 ms per space at 100k chunks and more at 1M (docs/benchmarks.md).
+        # only_chunks). The condition made every search a filtered one: about 1 ms per space at 100k
+        # chunks on the 2-core dev machine (docs/benchmarks.md, "Search latency").
         must: list[Any] = []
         if languages is not None:
             must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
@@ -378,8 +378,9 @@ class EdgeStore:
     ) -> list[list[StoredHit]]:
         """Several searches in one call (Qdrant Edge's ``query_batch``): the hits of each, in order.
 
-        Same results as one :meth:`search` per item. One call instead of six for the default search
-        saved about 1 ms p50 and 4 ms p95 at 100k chunks on the 2-core dev machine (docs/benchmarks.md).
+        Same results as one :meth:`search` per item, in one call instead of one per space (little
+        difference in-process on the 2-core dev machine, docs/benchmarks.md; a round trip per space
+        less against a server).
         """
         import qdrant_edge as qe
 
