@@ -27,7 +27,7 @@ import torch
 #: Per LoRA layer, the gathered (A, B) rows of recent calls, keyed by adapters, rows and weight versions.
 #: Stacking them on every call (36 layers x 6 adapters) was a large part of a six-space query embedding
 #: on CPU (docs/benchmarks.md), and a search embeds every query for the same spaces.
-_ROWS_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, tuple[torch.Tensor, torch.Tensor]]] = (
+_ROWS_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, tuple[tuple, tuple[torch.Tensor, torch.Tensor]]]] = (
     weakref.WeakKeyDictionary()
 )
 _ROWS_CACHE_PER_LAYER = 4
@@ -62,30 +62,31 @@ def _stacked(layer: Any, names: list[str], rank: int) -> tuple[torch.Tensor, tor
     return a, b
 
 
-def _weights_state(layer: Any, names: list[str]) -> tuple:
-    """What the stacked rows depend on: each adapter's A and B tensors (identity, storage, in-place
-    version), rank and scaling. Any change to an adapter's weights (training steps included) changes it."""
-    state = []
-    for name in names:
-        for weight in (layer.lora_A[name].weight, layer.lora_B[name].weight):
-            state.append((id(weight), weight.data_ptr(), weight._version))
-        state.append((layer.r[name], layer.scaling[name]))
-    return tuple(state)
-
-
 def _rows(layer: Any, names: list[str], slots: list[int], rank: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each row's A as ``[rows, in, rank]`` and B (times its scaling) as ``[rows, rank, out]``, cached."""
-    key = (tuple(names), tuple(slots), rank, _weights_state(layer, names))
+    """Each row's A as ``[rows, in, rank]`` and B (times its scaling) as ``[rows, rank, out]``, cached.
+
+    A cached entry is used only for the very same A and B tensors (held by the entry, so their identity
+    cannot be reused), with the same storage and in-place version, ranks and scalings: replacing an
+    adapter's weights or changing them in place (an optimizer step) computes the rows again.
+    """
+    weights = tuple(w for name in names for w in (layer.lora_A[name].weight, layer.lora_B[name].weight))
+    key = (
+        tuple(names),
+        tuple(slots),
+        rank,
+        tuple((w.data_ptr(), w._version) for w in weights),
+        tuple((layer.r[name], layer.scaling[name]) for name in names),
+    )
     cache = _ROWS_CACHE.setdefault(layer, {})
-    rows = cache.get(key)
-    if rows is None:
+    entry = cache.get(key)
+    if entry is None or any(held is not w for held, w in zip(entry[0], weights, strict=True)):
         a, b = _stacked(layer, names, rank)
         index = torch.tensor(slots, device=a.device)
-        rows = (a[index].transpose(1, 2), b[index].transpose(1, 2))
+        entry = (weights, (a[index].transpose(1, 2), b[index].transpose(1, 2)))
         if len(cache) >= _ROWS_CACHE_PER_LAYER:
             cache.clear()
-        cache[key] = rows
-    return rows
+        cache[key] = entry
+    return entry[1]
 
 
 @contextlib.contextmanager
