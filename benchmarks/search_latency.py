@@ -21,7 +21,8 @@ Timed, per query (200 by default, after 12 warm-up searches):
 * ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter).
 
 The parts (query embedding: ``encode_query_in_spaces`` / ``encode_query``; store: every
-``store.search`` call of the search) are timed inside the same calls.
+``store.search``, ``store.search_many`` and ``store.retrieve`` call of the search) are timed inside
+the same calls.
 
 Run from the repository root:
 
@@ -230,7 +231,10 @@ def main() -> None:
         # The parts are timed inside the same CodeIndex.search calls (wrapping the model's query
         # encoders and the store's search), so a part never profits from a cache the call just warmed.
         parts: Counter[str] = Counter()
-        index.store.search = _timed(index.store.search, parts, "store")  # type: ignore[method-assign]
+        # the store part: every search, batched search (search_many) and payload retrieve of the call
+        for method in ("search", "search_many", "retrieve"):
+            if hasattr(index.store, method):
+                setattr(index.store, method, _timed(getattr(index.store, method), parts, "store"))
         model.encode_query = _timed(model.encode_query, parts, "embed")  # type: ignore[method-assign]
         model.encode_query_in_spaces = _timed(model.encode_query_in_spaces, parts, "embed")  # type: ignore[method-assign]
         runs: dict[str, dict[str, list[float]]] = {

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,34 @@ def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
         hf_logging.set_verbosity(verbosity)
 
 
+#: Per model: (the loaded adapters' names, its LoRA layers, whether batched_lora can compute them).
+_LAYERS_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[str, ...], list[Any], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _lora_layers(transformers_model: Any) -> tuple[list[Any], bool]:
+    """The model's LoRA layers and whether :func:`batchable` holds, computed again only when the set of
+    loaded adapters changes (walking the modules on every query is pure overhead)."""
+    modules = getattr(transformers_model, "modules", None)
+    if modules is None:
+        return [], False
+    adapters = tuple(sorted(getattr(transformers_model, "peft_config", None) or ()))
+    try:
+        cached = _LAYERS_CACHE.get(transformers_model)
+    except TypeError:  # not weak-referenceable: no cache
+        cached = None
+    if cached is not None and cached[0] == adapters:
+        return cached[1], cached[2]
+    from peft.tuners.lora import LoraLayer
+
+    layers = [m for m in modules() if isinstance(m, LoraLayer)]
+    can_batch = batchable(layers)
+    with contextlib.suppress(TypeError):
+        _LAYERS_CACHE[transformers_model] = (adapters, layers, can_batch)
+    return layers, can_batch
+
+
 @contextlib.contextmanager
 def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | None]) -> Iterator[None]:
     """Within the block, row ``i`` of the next forward pass goes through adapter ``adapter_names[i]``.
@@ -172,13 +201,8 @@ def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | No
         ...     pass
     """
     names = ["__base__" if name is None else name for name in adapter_names]
-    modules = getattr(transformers_model, "modules", None)
-    layers = []
-    if modules is not None:
-        from peft.tuners.lora import LoraLayer
-
-        layers = [m for m in modules() if isinstance(m, LoraLayer)]
-    if BATCHED_LORA and batchable(layers) and any(name is not None for name in adapter_names):
+    layers, can_batch = _lora_layers(transformers_model)
+    if BATCHED_LORA and can_batch and any(name is not None for name in adapter_names):
         with batched_rows(layers, adapter_names):
             yield
         return

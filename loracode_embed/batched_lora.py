@@ -18,10 +18,19 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
+
+#: Per LoRA layer, the gathered (A, B) rows of recent calls, keyed by adapters, rows and weight versions.
+#: Stacking them on every call (36 layers x 6 adapters) was a large part of a six-space query embedding
+#: on CPU (docs/benchmarks.md), and a search embeds every query for the same spaces.
+_ROWS_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, tuple[tuple, tuple[torch.Tensor, torch.Tensor]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_ROWS_CACHE_PER_LAYER = 4
 
 
 def batchable(layers: Sequence[Any]) -> bool:
@@ -53,6 +62,33 @@ def _stacked(layer: Any, names: list[str], rank: int) -> tuple[torch.Tensor, tor
     return a, b
 
 
+def _rows(layer: Any, names: list[str], slots: list[int], rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's A as ``[rows, in, rank]`` and B (times its scaling) as ``[rows, rank, out]``, cached.
+
+    A cached entry is used only for the very same A and B tensors (held by the entry, so their identity
+    cannot be reused), with the same storage and in-place version, ranks and scalings: replacing an
+    adapter's weights or changing them in place (an optimizer step) computes the rows again.
+    """
+    weights = tuple(w for name in names for w in (layer.lora_A[name].weight, layer.lora_B[name].weight))
+    key = (
+        tuple(names),
+        tuple(slots),
+        rank,
+        tuple((w.data_ptr(), w._version) for w in weights),
+        tuple((layer.r[name], layer.scaling[name]) for name in names),
+    )
+    cache = _ROWS_CACHE.setdefault(layer, {})
+    entry = cache.get(key)
+    if entry is None or any(held is not w for held, w in zip(entry[0], weights, strict=True)):
+        a, b = _stacked(layer, names, rank)
+        index = torch.tensor(slots, device=a.device)
+        entry = (weights, (a[index].transpose(1, 2), b[index].transpose(1, 2)))
+        if len(cache) >= _ROWS_CACHE_PER_LAYER:
+            cache.clear()
+        cache[key] = entry
+    return entry[1]
+
+
 @contextlib.contextmanager
 def batched_rows(layers: Sequence[Any], adapter_names: Sequence[str | None]) -> Iterator[None]:
     """Within the block, row ``i`` of the next forward passes goes through ``adapter_names[i]``.
@@ -64,12 +100,11 @@ def batched_rows(layers: Sequence[Any], adapter_names: Sequence[str | None]) -> 
     slots = [0 if name is None else names.index(name) + 1 for name in adapter_names]
     rank = max(layer.r[name] for layer in layers for name in names)
     for layer in layers:
-        layer.enable_adapters(False)  # PEFT's layers now return their base layer's output alone
+        if not layer.disable_adapters:  # (the call is costly even when there is nothing to switch)
+            layer.enable_adapters(False)  # PEFT's layers now return their base layer's output alone
     handles = []
     for layer in layers:
-        a, b = _stacked(layer, names, rank)
-        index = torch.tensor(slots, device=a.device)
-        rows_a, rows_b = a[index].transpose(1, 2), b[index].transpose(1, 2)  # [rows, in, r], [rows, r, out]
+        rows_a, rows_b = _rows(layer, names, slots, rank)  # [rows, in, r], [rows, r, out]
 
         def add_update(module: Any, inputs: tuple, output: torch.Tensor, rows_a=rows_a, rows_b=rows_b) -> Any:
             x = inputs[0]

@@ -105,3 +105,34 @@ def test_batched_lora_pads_smaller_ranks():
                 model.set_adapter(name)
                 alone = model(**inputs).last_hidden_state[row]
         assert torch.allclose(mixed[row], alone, atol=1e-5), name
+
+
+def test_batched_rows_cache_follows_weight_changes(tiny_model):
+    """The stacked LoRA rows are cached between calls; a change to an adapter's weights (in place, as an
+    optimizer step, or a new tensor) is seen by the next call, which matches one call per adapter."""
+    import torch
+
+    query = "read a yaml file into a dict"
+    names = [n for n in tiny_model.adapters][:3] + ["base"]
+    first = tiny_model.encode_query_in_spaces(query, names)
+    assert np.array_equal(tiny_model.encode_query_in_spaces(query, names), first)  # cached rows: same
+    layer = next(
+        m for m in tiny_model._st[0].model.modules() if hasattr(m, "lora_B") and names[0] in m.lora_B
+    )
+    weight = layer.lora_B[names[0]].weight
+    original = weight.detach().clone()
+    try:
+        with torch.no_grad():
+            weight.mul_(3.0)  # in place
+        changed = tiny_model.encode_query_in_spaces(query, names)
+        assert np.abs(changed[0] - first[0]).max() > 1e-4  # the edited adapter's row moved
+        assert np.abs(changed[1:] - first[1:]).max() < 1e-6  # the others did not
+        separate = np.vstack([tiny_model.encode_query([query], adapter=n) for n in names])
+        assert np.abs(changed - separate).max() < 1e-5
+        layer.lora_B[names[0]].weight = torch.nn.Parameter(
+            original.clone(), requires_grad=False
+        )  # new tensor
+        assert np.abs(tiny_model.encode_query_in_spaces(query, names) - first).max() < 1e-6
+    finally:
+        with torch.no_grad():
+            layer.lora_B[names[0]].weight.copy_(original)

@@ -64,9 +64,18 @@ class StoredHit:
     vectors: dict[str, list[float]] | None = None
 
 
+#: One search of :meth:`EdgeStore.search_many`: the space, the query vector, the languages (or ``None``).
+SpaceSearch = tuple[str, Sequence[float], Sequence[str] | None]
+
+
 @runtime_checkable
 class Store(Protocol):
-    """What :class:`~loracode_qdrant.index.CodeIndex` needs from a vector store."""
+    """What :class:`~loracode_qdrant.index.CodeIndex` needs from a vector store.
+
+    A store may also offer ``search_many(searches, limit, paths=None, *, with_payload=True)``, several
+    searches in one call with the results of one :meth:`search` per item (both stores here do);
+    ``CodeIndex.search`` uses it when present for its fused searches, else calls ``search`` per space.
+    """
 
     location: str
 
@@ -110,8 +119,14 @@ class Store(Protocol):
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
-        """Nearest chunks in one named space, optionally restricted to languages and paths."""
+        """Nearest chunks in one named space, optionally restricted to languages and paths.
+
+        ``with_payload=False`` returns ids and scores only (payload ``{}``): a caller that fuses several
+        searches fetches the payloads of the hits it keeps with one :meth:`retrieve` instead.
+        """
 
     def count(self, record: str | None = None) -> int:
         """Number of points, optionally of one record kind."""
@@ -332,19 +347,62 @@ class EdgeStore:
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
         import qdrant_edge as qe
 
-        must: list[Any] = [qe.FieldCondition("record", match=qe.MatchValue("chunk"))]
+        # No `record == "chunk"` condition: file and meta records are stored without vectors, and a
+        # search in a named space only scores points that have that vector (test_vector_search_returns_
+        # only_chunks). The condition made every search a filtered one: about 1 ms per space at 100k
+        # chunks on the 2-core dev machine (docs/benchmarks.md, "Search latency").
+        must: list[Any] = []
         if languages is not None:
             must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
         if paths is not None:
             must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
         hits = self._require().query(
             qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
-                            filter=qe.Filter(must=must), with_payload=True)
+                            filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
         )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {})) for h in hits]
+        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+                for h in hits]  # fmt: skip
+
+    def search_many(
+        self,
+        searches: Sequence[SpaceSearch],
+        limit: int,
+        paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
+    ) -> list[list[StoredHit]]:
+        """Several searches in one call (Qdrant Edge's ``query_batch``): the hits of each, in order.
+
+        Same results as one :meth:`search` per item, in one call instead of one per space (little
+        difference in-process on the 2-core dev machine, docs/benchmarks.md; a round trip per space
+        less against a server).
+        """
+        import qdrant_edge as qe
+
+        requests = []
+        for space, vector, languages in searches:
+            must: list[Any] = []  # no `record` condition: see search()
+            if languages is not None:
+                must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
+            if paths is not None:
+                must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
+            requests.append(
+                qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
+                                filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
+            )  # fmt: skip
+        if not requests:
+            return []
+        results = self._require().query_batch(qe.QueryBatchRequest(requests))
+        return [
+            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+             for h in hits]
+            for hits in results
+        ]  # fmt: skip
 
     def count(self, record: str | None = None) -> int:
         import qdrant_edge as qe
@@ -512,19 +570,54 @@ class ServerStore:
         limit: int,
         languages: Sequence[str] | None = None,
         paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
     ) -> list[StoredHit]:
         from qdrant_client import models as m
 
-        must: list[Any] = [m.FieldCondition(key="record", match=m.MatchValue(value="chunk"))]
+        # No `record` condition, as in EdgeStore.search: vector-less records are never scored.
+        must: list[Any] = []
         if languages is not None:
             must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
         if paths is not None:
             must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
         response = self.client.query_points(
-            self.collection, query=[float(x) for x in vector], using=space, query_filter=m.Filter(must=must),
-            limit=limit, with_payload=True,
+            self.collection, query=[float(x) for x in vector], using=space,
+            query_filter=m.Filter(must=must) if must else None, limit=limit, with_payload=with_payload,
         )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {})) for h in response.points]
+        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+                for h in response.points]  # fmt: skip
+
+    def search_many(
+        self,
+        searches: Sequence[SpaceSearch],
+        limit: int,
+        paths: Sequence[str] | None = None,
+        *,
+        with_payload: bool = True,
+    ) -> list[list[StoredHit]]:
+        """Several searches in one request (``query_batch_points``): the hits of each, in order."""
+        from qdrant_client import models as m
+
+        requests = []
+        for space, vector, languages in searches:
+            must: list[Any] = []
+            if languages is not None:
+                must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
+            if paths is not None:
+                must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
+            requests.append(
+                m.QueryRequest(query=[float(x) for x in vector], using=space, limit=limit,
+                               filter=m.Filter(must=must) if must else None, with_payload=with_payload)
+            )  # fmt: skip
+        if not requests:
+            return []
+        responses = self.client.query_batch_points(self.collection, requests=requests)
+        return [
+            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
+             for h in response.points]
+            for response in responses
+        ]  # fmt: skip
 
     def count(self, record: str | None = None) -> int:
         from qdrant_client import models as m

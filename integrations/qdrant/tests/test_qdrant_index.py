@@ -9,6 +9,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from loracode_qdrant import CodeIndex, EdgeStore, ServerStore, StoreLockedError
+from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import file_point_id
 from loracode_qdrant.store import StoredPoint
 from loracode_qdrant.testing import FakeModel, write_tree
@@ -146,16 +147,30 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code"}
     model.calls.clear()
     searches: list[tuple[str, list[str] | None]] = []
+    payload_wanted: list[bool] = []
     real_search = index.store.search
 
-    def spy(space, vector, limit, languages=None, paths=None):  # type: ignore[no-untyped-def]
+    def spy(space, vector, limit, languages=None, paths=None, *, with_payload=True):  # type: ignore[no-untyped-def]
         searches.append((space, languages))
-        return real_search(space, vector, limit, languages=languages, paths=paths)
+        payload_wanted.append(with_payload)
+        return real_search(space, vector, limit, languages=languages, paths=paths, with_payload=with_payload)
+
+    real_many = index.store.search_many
+    batches: list[int] = []
+
+    def spy_many(items, limit, paths=None, *, with_payload=True):  # type: ignore[no-untyped-def]
+        batches.append(len(items))
+        searches.extend((space, languages) for space, _, languages in items)
+        payload_wanted.extend([with_payload] * len(items))
+        return real_many(items, limit, paths=paths, with_payload=with_payload)
 
     index.store.search = spy  # type: ignore[method-assign]
+    index.store.search_many = spy_many  # type: ignore[method-assign]
     hits = index.search("reverse the words of a sentence", k=4)
     # A language adapter's space holds only that language's chunks: no language filter needed there.
     assert sorted(searches) == [("text2code-go", None), ("text2code-python", None)]
+    assert batches == [2]  # the spaces in one call
+    assert payload_wanted == [False, False]  # fused: ids and scores only, payloads of the kept hits after
     queries = [adapter for method, _, adapter in model.calls if method == "encode_query"]
     assert sorted(queries) == ["text2code-go", "text2code-python"]  # one query per language space
     assert {h.space for h in hits} == {"text2code-go", "text2code-python"}
@@ -166,8 +181,9 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     code = index.search("def parse(s): return json.loads(s)", language="python", k=1)
     assert code[0].space == "code2code" and code[0].symbol == "parse_config"
     searches.clear()
+    payload_wanted.clear()
     assert index.search("reverse the words", k=2, languages=["go"])[0].language == "go"
-    assert searches == [("text2code-go", None)]
+    assert searches == [("text2code-go", None)] and payload_wanted == [True]  # one space: no retrieve
     searches.clear()
     unified_go = index.search("reverse the words", k=2, mode="unified", languages=["go"])
     assert searches == [("text2code", ["go"])] and {h.language for h in unified_go} == {"go"}
@@ -278,4 +294,110 @@ def test_leftover_hnsw_build_of_a_killed_run_is_removed_on_write_open(tmp_path: 
     store.open(["base"], 3)
     assert not builder.exists()
     assert [h.payload["path"] for h in store.search("base", [1.0, 0.0, 0.0], limit=5)] == ["a.py"]
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["edge", "server"])
+def test_vector_search_returns_only_chunks(kind: str, tmp_path: Path) -> None:
+    """File and meta records have no vectors: a search in a named space never returns them, even
+    without a `record` filter, with a path or language filter they match, and with a limit larger than
+    the number of chunks; before and after the store's optimize(). (The search relies on it.)"""
+    store = EdgeStore(tmp_path / "idx") if kind == "edge" else ServerStore(QdrantClient(":memory:"), "t")
+    store.open(["base", "other"], 3)
+    chunks = [
+        StoredPoint(f"6f1b8d0e-0000-5000-8000-00000000000{i}", {"base": [1.0, float(i), 0.0]},
+                    {"record": "chunk", "path": "a.py", "language": "python", "text": f"chunk {i}"})
+        for i in range(1, 4)
+    ]  # fmt: skip
+    only_other = StoredPoint("6f1b8d0e-0000-5000-8000-000000000009", {"other": [1.0, 0.0, 0.0]},
+                             {"record": "chunk", "path": "a.py", "language": "python"})  # fmt: skip
+    store.upsert([*chunks, only_other])
+    record = {"record": "file", "path": "a.py", "language": "python"}
+    store.upsert([StoredPoint(file_point_id("a.py"), {}, record)])
+    store.write_meta({"languages": ["python"], "path": "a.py", "language": "python"})
+    expected = {c.id for c in chunks}
+    for _ in range(2):
+        assert store.count() == 6
+        for kwargs in ({}, {"paths": ["a.py"]}, {"languages": ["python"]}):
+            hits = store.search("base", [1.0, 0.0, 0.0], limit=50, **kwargs)
+            assert {h.id for h in hits} == expected, kwargs
+            assert {h.payload["record"] for h in hits} == {"chunk"}
+        bare = store.search("base", [1.0, 0.0, 0.0], limit=50, with_payload=False)
+        assert {h.id for h in bare} == expected and all(h.payload == {} for h in bare)
+        assert [h.id for h in store.search("other", [1.0, 0.0, 0.0], limit=50)] == [only_other.id]
+        store.optimize()
+    store.close()
+
+
+@pytest.mark.parametrize("query", ["reverse the words of a sentence", "parse a config value", "retry"])
+def test_fused_search_gives_the_hits_of_full_payload_searches(
+    make_index, small_tree: Path, query: str
+) -> None:
+    """The fused search (ids and scores per space, then one retrieve of the kept hits) returns exactly
+    what searching every space with full payloads and fusing those lists gives."""
+    model = FakeModel(adapters=("text2code-python", "text2code-go", "text2code", "code2code"))
+    index = make_index(small_tree, model)
+    index.index()
+    retrieved: list[list[str]] = []
+    real_retrieve = index.store.retrieve
+
+    def spy(ids, with_vectors=False):  # type: ignore[no-untyped-def]
+        retrieved.append(list(ids))
+        return real_retrieve(ids, with_vectors=with_vectors)
+
+    index.store.retrieve = spy  # type: ignore[method-assign]
+    for k in (1, 3, 10):
+        retrieved.clear()
+        hits = index.search(query, k=k)
+        # the reference: each language space searched with full payloads (as before), fused by RRF
+        lists, payloads = [], {}
+        for space in ("text2code-go", "text2code-python"):
+            vec = model.encode_query([query], adapter=space)[0].tolist()
+            full = index.store.search(space, vec, k)
+            lists.append([(h.id, h.score) for h in full])
+            for h in full:
+                payloads.setdefault(h.id, (h, space))
+        want = reciprocal_rank_fusion(lists)[:k]
+        assert [(h.path, h.start_line, h.symbol, h.text, h.space, h.score, h.rank_score) for h in hits] == [
+            (payloads[i][0].payload["path"], payloads[i][0].payload["start_line"],
+             payloads[i][0].payload.get("symbol"), payloads[i][0].payload["text"], payloads[i][1],
+             round(payloads[i][0].score, 6), round(float(r), 6))
+            for i, r in want
+        ]  # fmt: skip
+        assert len(hits) == min(k, index.store.count("chunk"))
+        assert retrieved == [[i for i, _ in want]]  # one retrieve, of the kept hits only
+
+
+@pytest.mark.parametrize("kind", ["edge", "server"])
+def test_search_many_equals_one_search_each(kind: str, tmp_path: Path) -> None:
+    """search_many gives, per item, exactly what search gives, filters and payload choice included."""
+    import numpy as np
+
+    store = EdgeStore(tmp_path / "idx") if kind == "edge" else ServerStore(QdrantClient(":memory:"), "t")
+    store.open(["a", "b"], 8)
+    rng = np.random.default_rng(0)
+    points = []
+    for i in range(60):
+        language, path = ("python", f"p{i % 4}.py") if i % 2 else ("go", f"g{i % 3}.go")
+        vectors = {"a": rng.standard_normal(8).tolist()}
+        if i % 3:
+            vectors["b"] = rng.standard_normal(8).tolist()
+        payload = {"record": "chunk", "path": path, "language": language, "i": i}
+        points.append(StoredPoint(f"6f1b8d0e-0000-5000-8000-{i:012d}", vectors, payload))
+    store.upsert(points)
+    searches = [
+        ("a", rng.standard_normal(8).tolist(), None),
+        ("b", rng.standard_normal(8).tolist(), ["go"]),
+        ("a", rng.standard_normal(8).tolist(), ["python", "go"]),
+    ]
+    for paths in (None, ["p1.py", "g2.go"]):
+        for with_payload in (True, False):
+            many = store.search_many(searches, 7, paths=paths, with_payload=with_payload)
+            one = [store.search(s, v, 7, languages=langs, paths=paths, with_payload=with_payload)
+                   for s, v, langs in searches]  # fmt: skip
+            assert [[(h.id, round(h.score, 5), h.payload) for h in hits] for hits in many] == [
+                [(h.id, round(h.score, 5), h.payload) for h in hits] for hits in one
+            ]
+            assert all(len(hits) > 0 for hits in many)
+    assert store.search_many([], 5) == []
     store.close()
