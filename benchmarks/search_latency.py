@@ -66,7 +66,8 @@ SIZES = [int(s) for s in os.environ.get("SIZES", "100000,1000000").split(",")]
 QUERIES = int(os.environ.get("QUERIES", "200"))
 _threads = os.environ.get("QUERY_THREADS", "1")
 QUERY_THREADS: int | None = None if _threads.lower() == "none" else int(_threads)
-#: The model's dtype (``DTYPE=bfloat16``: the CPU fast path); default: the CPU default, float32.
+#: The model's dtype (``DTYPE=bfloat16``: the CPU fast path, which ``loracode index``/``search`` and
+#: ``CodeIndex`` pick by default on a CPU with hardware bfloat16); default: ``LoRACodeModel``'s float32.
 DTYPE = os.environ.get("DTYPE") or None
 K = 10
 BATCH = 2000

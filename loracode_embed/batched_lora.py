@@ -63,13 +63,19 @@ def _stacked(layer: Any, names: list[str], rank: int) -> tuple[torch.Tensor, tor
 
 
 def _rows(layer: Any, names: list[str], slots: list[int], rank: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each row's A as ``[rows, in, rank]`` and B (times its scaling) as ``[rows, rank, out]``, cached.
+    """Each row's A as ``[rows, in, rank]`` and B (times its scaling) as ``[rows, rank, out]``, cached on CPU.
 
     A cached entry is used only for the very same A and B tensors (held by the entry, so their identity
     cannot be reused), with the same storage and in-place version, ranks and scalings: replacing an
     adapter's weights or changing them in place (an optimizer step) computes the rows again.
     """
     weights = tuple(w for name in names for w in (layer.lora_A[name].weight, layer.lora_B[name].weight))
+    if weights[0].device.type != "cpu":
+        # Only CPU queries need the saving; on a GPU, cached rows would keep idle adapters' copies in
+        # device memory, which adapter_residency.py moves to host memory.
+        a, b = _stacked(layer, names, rank)
+        index = torch.tensor(slots, device=a.device)
+        return a[index].transpose(1, 2), b[index].transpose(1, 2)
     key = (
         tuple(names),
         tuple(slots),

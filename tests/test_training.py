@@ -318,8 +318,30 @@ def test_bf16_base_keeps_lora_weights_fp32(tmp_path, data):
     frozen = {p.dtype for p in model.parameters() if not p.requires_grad}
     trainable = {p.dtype for p in model.parameters() if p.requires_grad}
     assert frozen == {torch.bfloat16} and trainable == {torch.float32} and targets == ["query", "value"]
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "WeightDtypeLayerNorm" in kinds and "LayerNorm" not in kinds  # no fp32 residual stream
+    assert "FusedLoraLinear" in kinds  # fused_lora defaults to on
     with pytest.raises(ValueError, match="base_dtype: bf16 needs precision: bf16"):
         _config(tmp_path, data, base_dtype="bf16", precision="fp32").validate()
+
+
+def test_base_dropout_and_fused_lora_settings(tmp_path, data):
+    import torch
+
+    from loracode_embed.training.runner import load_model
+
+    def dropouts(model):
+        return {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)}
+
+    default, _, _ = load_model(_config(tmp_path, data), "cpu")
+    own = default[0].auto_model.config.hidden_dropout_prob
+    assert own > 0 and own in dropouts(default)  # the backbone's own setting is kept
+    off, _, _ = load_model(_config(tmp_path, data, base_dropout=0.0, lora_dropout=0.0, fused_lora=False), "cpu")
+    assert off[0].auto_model.config.hidden_dropout_prob == 0.0
+    assert off[0].auto_model.config.attention_probs_dropout_prob == 0.0
+    assert dropouts(off) <= {0.0}
+    kinds = {type(m).__name__ for m in off.modules()}
+    assert "FusedLoraLinear" not in kinds and "LayerNorm" in kinds  # fp32 base: LayerNorms untouched
 
 
 def test_missing_data_and_bad_targets_fail_before_training(tmp_path, data):

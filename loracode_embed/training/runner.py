@@ -151,6 +151,12 @@ def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tup
     if bf16_base and precision != "bf16":
         raise ValueError(f"base_dtype: bf16 needs bf16 training (precision resolved to {precision!r})")
     dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+    config_kwargs = {}
+    if config.base_dropout is not None:
+        config_kwargs = {
+            "hidden_dropout_prob": config.base_dropout,
+            "attention_probs_dropout_prob": config.base_dropout,
+        }
     model = st.SentenceTransformer(
         str(base_path),
         device=device,
@@ -160,6 +166,7 @@ def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tup
             # a float16 copy of the base (as carried to GPU machines) must not train in float16
             dtype_key: torch.bfloat16 if bf16_base else torch.float32,
         },
+        config_kwargs=config_kwargs,
     )
     if not isinstance(model[len(model) - 1], models.Normalize):
         model.append(models.Normalize())
@@ -182,6 +189,14 @@ def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tup
     for param in model.parameters():
         if param.requires_grad and param.dtype != torch.float32:
             param.data = param.data.float()
+    from loracode_embed.training.fused_lora import use_fused_lora
+    from loracode_embed.training.norms import keep_layer_norms_in_weight_dtype
+
+    if bf16_base:
+        # autocast would run LayerNorms in fp32 and make the whole residual stream fp32
+        keep_layer_norms_in_weight_dtype(model)
+    if config.fused_lora:
+        use_fused_lora(model)
     return model, base_path, targets
 
 

@@ -190,7 +190,8 @@ class CodeIndex:
 
     Args:
         root: The tree to index and search (default: set by the first ``index(path)``).
-        model: A ``LoRACodeModel`` (default: ``LoRACodeModel.from_pretrained()``, loaded on first use).
+        model: A ``LoRACodeModel`` (default: ``LoRACodeModel.from_pretrained(dtype="auto")``, loaded on
+            first use: bfloat16 on a CPU with hardware bfloat16, float16 on CUDA, else float32).
         store: A :class:`~loracode_qdrant.store.Store`; default an :class:`EdgeStore` in ``index_dir``.
         index_dir: Folder of the embedded store (default ``<root>/.loracode``).
         max_file_bytes: Larger files are skipped.
@@ -240,7 +241,9 @@ class CodeIndex:
         if self._model is None:
             from loracode_embed import LoRACodeModel
 
-            self._model = LoRACodeModel.from_pretrained()
+            # "auto": bfloat16 on a CPU with hardware bfloat16 (2-3x faster indexing, a default search
+            # under 50 ms p95, retrieval MRR within 0.3 %: docs/benchmarks.md), float32 elsewhere
+            self._model = LoRACodeModel.from_pretrained(dtype="auto")
         return self._model
 
     @property

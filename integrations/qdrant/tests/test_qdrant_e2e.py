@@ -160,3 +160,26 @@ def test_cli_dtype_flag_loads_the_cpu_fast_path(loracode_main, small_tree: Path,
     hits = json.loads(capsys.readouterr().out)
     assert hits[0]["symbol"] == "fetch_with_retry"
     assert loaded == ["torch.bfloat16", "torch.bfloat16"]
+
+
+def test_cli_default_dtype_is_auto(loracode_main, small_tree: Path, capsys, monkeypatch) -> None:
+    """With no `--dtype`, index and search load the model with dtype "auto" (bfloat16 where the CPU has it)."""
+    from loracode_embed import LoRACodeModel
+    from loracode_embed.precision import resolve_device_dtype
+
+    loaded = []
+    original = LoRACodeModel.from_pretrained.__func__
+
+    def spy(cls, *args, **kwargs):
+        model = original(cls, *args, **kwargs)
+        loaded.append((kwargs.get("dtype"), str(model.dtype)))
+        return model
+
+    monkeypatch.setattr(LoRACodeModel, "from_pretrained", classmethod(spy))
+    assert loracode_main(["index", str(small_tree), "--no-progress"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(small_tree)
+    assert loracode_main(["search", "retry an http request with backoff", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["symbol"] == "fetch_with_retry"
+    expected = str(resolve_device_dtype("cpu", "auto")[1])
+    assert loaded == [("auto", expected), ("auto", expected)]
