@@ -163,7 +163,7 @@ def test_cli_dtype_flag_loads_the_cpu_fast_path(loracode_main, small_tree: Path,
 
 
 def test_cli_default_dtype_is_auto(loracode_main, small_tree: Path, capsys, monkeypatch) -> None:
-    """With no `--dtype`, index and search load the model with dtype "auto" (bfloat16 where the CPU has it)."""
+    """With no `--dtype`, index and search load the model with dtype "auto" (bfloat16 if the CPU has it)."""
     from loracode_embed import LoRACodeModel
     from loracode_embed.precision import resolve_device_dtype
 
