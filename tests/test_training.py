@@ -336,7 +336,9 @@ def test_base_dropout_and_fused_lora_settings(tmp_path, data):
     default, _, _ = load_model(_config(tmp_path, data), "cpu")
     own = default[0].auto_model.config.hidden_dropout_prob
     assert own > 0 and own in dropouts(default)  # the backbone's own setting is kept
-    off, _, _ = load_model(_config(tmp_path, data, base_dropout=0.0, lora_dropout=0.0, fused_lora=False), "cpu")
+    off, _, _ = load_model(
+        _config(tmp_path, data, base_dropout=0.0, lora_dropout=0.0, fused_lora=False), "cpu"
+    )
     assert off[0].auto_model.config.hidden_dropout_prob == 0.0
     assert off[0].auto_model.config.attention_probs_dropout_prob == 0.0
     assert dropouts(off) <= {0.0}
