@@ -131,6 +131,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "default) each output block (dense, dropout, residual add, LayerNorm) and the intermediate "
         "block; 'ffn' the attention output block and the whole feed-forward part as one graph",
     )
+    p.add_argument(
+        "--separate-qkv", action="store_true", help="fused LoRA without grouping query/key/value (ablation)"
+    )
     p.add_argument("--peft-lora", action="store_true", help="fast mode: PEFT's own LoRA forward (not fused)")
     p.add_argument("--profile", action="store_true", help="write a torch.profiler kernel table")
     p.add_argument("--dropout", type=float, default=0.1, help="hidden/attention dropout of the base model")
@@ -188,7 +191,7 @@ def build_encoder(args: argparse.Namespace, device: torch.device) -> torch.nn.Mo
         if device.type == "cuda" and not args.fp32_norms:
             keep_layer_norms_in_weight_dtype(model)
         if not args.peft_lora:
-            use_fused_lora(model)
+            use_fused_lora(model, group_projections=not args.separate_qkv)
     if args.mode == "fast" and not args.peft_input_cast:
         # PEFT casts each LoRA input to the adapter's fp32 dtype; under bf16 autocast the LoRA matmuls
         # run in bf16 anyway, so the cast only materialises an fp32 copy (and its gradient).
@@ -362,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict:
         "fp32_norms": args.mode == "baseline" or args.fp32_norms,
         "sdpa_backend": args.sdpa_backend,
         "fused_lora": args.mode == "fast" and not args.peft_lora,
+        "grouped_qkv": args.mode == "fast" and not args.peft_lora and not args.separate_qkv,
         "peft_input_cast": args.mode == "baseline" or args.peft_input_cast,
         "dropout": args.dropout,
         "lora_dropout": args.lora_dropout,
@@ -405,7 +409,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"{'-' + args.compile_mode if args.compile_mode else ''}"
             f"{'-nodropout' if args.dropout == 0 else ''}"
             f"{'-peftcast' if args.peft_input_cast else ''}{'-fp32norms' if args.fp32_norms else ''}"
-            f"{'-peftlora' if args.peft_lora else ''}"
+            f"{'-peftlora' if args.peft_lora else ''}{'-separateqkv' if args.separate_qkv else ''}"
             f"{'-sdpa_' + args.sdpa_backend if args.sdpa_backend != 'default' else ''}"
             f"-{world}gpu{args.tag}.json"
         )

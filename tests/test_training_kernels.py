@@ -50,7 +50,13 @@ def test_fused_lora_matches_peft_outputs_and_gradients(lora_dropout):
     fused = _tiny_roberta(lora_dropout)
     fused.load_state_dict(reference.state_dict())
     assert use_fused_lora(fused) == 4  # query and value of 2 layers
-    assert type(fused.base_model.model.encoder.layer[0].attention.self.query).__name__ == "FusedLoraLinear"
+    attention = fused.base_model.model.encoder.layer[0].attention.self
+    # query leads a group that computes key and value too (one autograd node for the three)
+    assert [type(m).__name__ for m in (attention.query, attention.key, attention.value)] == [
+        "FusedLeadFusedLoraLinear",
+        "FusedFollowLinear",
+        "FusedFollowFusedLoraLinear",
+    ]
     for model in (reference, fused):
         model.train()
     out_ref, grads_ref = _loss_and_grads(reference, ids)
@@ -61,6 +67,7 @@ def test_fused_lora_matches_peft_outputs_and_gradients(lora_dropout):
         torch.testing.assert_close(grads_fused[name], grads_ref[name], rtol=1e-5, atol=1e-6, msg=name)
     # the saved adapter is unchanged by the class switch
     assert fused.state_dict().keys() == reference.state_dict().keys()
+    assert all(m.__dict__.get("_fused_output") is None for m in fused.modules())  # nothing left behind
 
 
 def test_fused_lora_falls_back_where_peft_must_run():
@@ -116,3 +123,20 @@ def test_layer_norms_stay_bf16_under_autocast_and_match_the_fp32_kernel():
                                               model[1].bias.float(), model[1].eps)  # fmt: skip
     torch.testing.assert_close(normed.float(), expected, rtol=0.02, atol=0.02)
     assert set(model.state_dict()) == {"0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"}
+
+
+def test_grouped_projections_run_as_one_autograd_node():
+    import loracode_embed.training.fused_lora as fused_lora
+
+    model = _tiny_roberta()
+    use_fused_lora(model)
+    calls = []
+    original = fused_lora._ProjectionsFunction.apply
+    fused_lora._ProjectionsFunction.apply = lambda *a: calls.append(len(a)) or original(*a)
+    try:
+        model(input_ids=torch.randint(3, 300, (2, 5))).last_hidden_state.sum().backward()
+    finally:
+        fused_lora._ProjectionsFunction.apply = original
+    assert calls == [1 + 3 * 4] * 2  # one call per layer: x, then 4 tensors per projection
+    with model.disable_adapter():  # a member that cannot join: each projection runs on its own again
+        model(input_ids=torch.randint(3, 300, (2, 5)))
