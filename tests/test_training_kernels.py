@@ -140,3 +140,21 @@ def test_grouped_projections_run_as_one_autograd_node():
     assert calls == [1 + 3 * 4] * 2  # one call per layer: x, then 4 tensors per projection
     with model.disable_adapter():  # a member that cannot join: each projection runs on its own again
         model(input_ids=torch.randint(3, 300, (2, 5)))
+
+
+def test_fused_model_pickles_and_keeps_its_outputs():
+    import pickle
+
+    model = _tiny_roberta()
+    use_fused_lora(model)
+    model.eval()
+    ids = torch.randint(3, 300, (2, 6))
+    with torch.no_grad():
+        before = model(input_ids=ids).last_hidden_state
+        copy = pickle.loads(pickle.dumps(model))
+        after = copy(input_ids=ids).last_hidden_state
+    torch.testing.assert_close(after, before)
+    assert (
+        type(copy.base_model.model.encoder.layer[1].attention.self.query).__name__
+        == "FusedLeadFusedLoraLinear"
+    )

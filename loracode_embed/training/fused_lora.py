@@ -246,7 +246,7 @@ def _role_class(cls: type, role: str) -> type:
     if (cls, role) not in _ROLES:
         forward = _lead_forward if role == "lead" else _follow_forward
         name = f"Fused{role.capitalize()}{cls.__name__}"
-        _ROLES[cls, role] = type(name, (cls,), {"forward": forward, "__module__": __name__})
+        _ROLES[cls, role] = globals()[name] = type(name, (cls,), {"forward": forward, "__module__": __name__})
     return _ROLES[cls, role]
 
 
@@ -277,7 +277,8 @@ _FUSED: dict[type, type] = {}
 
 def _fused_class(linear: type) -> type:
     if linear not in _FUSED:
-        _FUSED[linear] = type(
+        # also a module attribute, so that pickle finds the class by name
+        _FUSED[linear] = globals()["FusedLoraLinear"] = type(
             "FusedLoraLinear", (linear,), {"forward": _fused_forward, "__module__": __name__}
         )
     return _FUSED[linear]
