@@ -14,6 +14,13 @@ goes into ``B`` (a ``d_out x r`` matrix), and both additions happen inside the G
 and ``s * B``, was measured too and was slower on an H100: the results are column slices, which cost
 the following ops more than the shared read saved.)
 
+Attention's query, key and value read the same input, so autograd also adds their three input
+gradients with extra passes over ``(tokens, d_in)``. :func:`use_fused_lora` therefore makes each
+``query``/``key``/``value`` (or ``q``/``k``/``v``) triple one autograd node: the first projection's
+module computes all three outputs, and the other two hand back theirs when they are called with the
+same input (Hugging Face's BERT/RoBERTa/MPNet attention calls them in that order; called in another
+order the other two compute their outputs again: correct, only slower).
+
 The maths is PEFT's; a CPU test checks outputs and gradients against PEFT's own forward.
 :func:`use_fused_lora` switches the layers it can handle (one active adapter, plain LoRA, no LoRA
 bias, a frozen ``nn.Linear`` base); DoRA and other variants keep PEFT's forward. The switch only
