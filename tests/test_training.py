@@ -329,6 +329,27 @@ def test_bf16_base_keeps_lora_weights_fp32(tmp_path, data):
         _config(tmp_path, data, base_dtype="bf16", precision="fp32").validate()
 
 
+def test_bf16_training_step_runs_through_the_fused_layers(tmp_path, data):
+    """The GPU recipe's step (bf16 base, bf16 autocast, fused LoRA) on CPU autocast: finite, non-zero grads."""
+    import torch
+
+    from loracode_embed.training.runner import load_model
+
+    config = _config(tmp_path, data, base_dtype="bf16", precision="bf16", lora_dropout=0.0)
+    model, _, _ = load_model(config, "cpu", "bf16")
+    model.train()
+    features = model.tokenize(["read a yaml file", "def add(a, b):\n    return a + b\n"])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        embeddings = model(features)["sentence_embedding"]
+    assert embeddings.dtype == torch.bfloat16
+    (embeddings.float()[0] @ embeddings.float()[1]).backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(
+        g is not None and g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads
+    )
+    assert any(float(g.abs().max()) > 0 for g in grads)
+
+
 def test_base_dropout_and_fused_lora_settings(tmp_path, data):
     import torch
 
