@@ -101,7 +101,8 @@ class LoRACodeModel:
             if self.device.type == "cuda" and manifest.adapters
             else None
         )
-        # Half precision on CPU: adapters are folded into the weights per call (see merged_adapters.py).
+        # Half precision on CPU: adapters are folded into the weights per call of more than
+        # MIXED_BATCH_MAX_TEXTS texts (see merged_adapters.py); fewer texts take the unfolded mixed pass.
         self._merged = (
             MergedAdapters(st_model[0].model)
             if self.device.type == "cpu" and self.dtype != torch.float32 and manifest.adapters
@@ -130,7 +131,8 @@ class LoRACodeModel:
                 Default float16 on CUDA and float32 on CPU (vectors as sentence-transformers computes
                 them). ``"bfloat16"`` is the CPU fast path: 2.5-3x the chunks/s on CPUs with
                 hardware bfloat16 (AVX-512/AMX), vectors at cosine >= 0.9999 to float32, adapters folded
-                into the weights per call; ``"auto"`` picks it where the CPU supports it (else float32).
+                into the weights for calls of over 32 texts; ``"auto"`` picks it where the CPU supports
+                it (else float32).
                 See docs/benchmarks.md, "CPU fast path".
             trust_remote_code: Allow model directories that carry their own code. Off by default.
 
@@ -530,11 +532,16 @@ class LoRACodeModel:
         progress.update(len(indices))
 
     def _mixed_batch_fits(self, groups: dict[str | None, list[int]], n_texts: int, batch_size: int) -> bool:
-        """Whether one mixed-adapter forward pass serves this call: several adapters, few texts."""
+        """Whether one mixed-adapter forward pass serves this call: few texts, and several adapters.
+
+        On the half-precision CPU path a single adapter counts too: there it would be folded into the
+        weights for the call, which costs more than a few rows' LoRA updates (a one-language search
+        query: docs/benchmarks.md).
+        """
         return (
-            len(groups) > 1
-            and n_texts <= min(batch_size, MIXED_BATCH_MAX_TEXTS)
+            n_texts <= min(batch_size, MIXED_BATCH_MAX_TEXTS)
             and any(name is not None for name in groups)
+            and (len(groups) > 1 or self._merged is not None)
         )
 
     def _use_adapter(self, name: str | None) -> None:

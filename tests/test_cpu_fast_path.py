@@ -44,6 +44,25 @@ def test_bf16_matches_float32_per_adapter(tiny_model, tiny_bf16, adapter):
     assert _cos(fast, exact).min() >= 0.999
 
 
+def test_large_calls_fold_small_calls_do_not(tiny_model, tiny_bf16, monkeypatch):
+    """Over MIXED_BATCH_MAX_TEXTS texts an adapter is folded into the weights; a few texts (a query) take
+    the unfolded mixed pass, which skips the fold's cost. Both give the adapter's vectors."""
+    from loracode_embed.model import MIXED_BATCH_MAX_TEXTS
+
+    merges = []
+    original = MergedAdapters.merge
+    monkeypatch.setattr(
+        MergedAdapters, "merge", lambda self, name: merges.append(name) or original(self, name)
+    )
+    many = (TEXTS * (MIXED_BATCH_MAX_TEXTS // len(TEXTS) + 1))[: MIXED_BATCH_MAX_TEXTS + 1]
+    folded = tiny_bf16.encode_code(many, adapter="text2code-python", batch_size=64)
+    assert merges == ["text2code-python"]
+    few = tiny_bf16.encode_code(many[:3], adapter="text2code-python")
+    assert merges == ["text2code-python"]  # no fold for three texts
+    exact = tiny_model.encode_code(many, adapter="text2code-python")
+    assert _cos(folded, exact).min() >= 0.999 and _cos(few, exact[:3]).min() >= 0.999
+
+
 def test_folded_adapter_is_the_adapter_not_the_base(tiny_model, tiny_bf16):
     """Each adapter's bf16 vectors sit nearer its own float32 vectors than any other adapter's."""
     names = ["base", *tiny_model.adapters]
