@@ -68,6 +68,12 @@ class StoredHit:
 SpaceSearch = tuple[str, Sequence[float], Sequence[str] | None]
 
 
+def _scored_hits(points: Any, with_payload: bool) -> list[StoredHit]:
+    """Scored points of either engine as hits (payload ``{}`` when it was not asked for)."""
+    return [StoredHit(_uuid_str(p.id), float(p.score), dict(p.payload or {}) if with_payload else {})
+            for p in points]  # fmt: skip
+
+
 @runtime_checkable
 class Store(Protocol):
     """What :class:`~loracode_qdrant.index.CodeIndex` needs from a vector store.
@@ -350,6 +356,18 @@ class EdgeStore:
         *,
         with_payload: bool = True,
     ) -> list[StoredHit]:
+        hits = self._require().query(self._request(space, vector, limit, languages, paths, with_payload))
+        return _scored_hits(hits, with_payload)
+
+    @staticmethod
+    def _request(
+        space: str,
+        vector: Sequence[float],
+        limit: int,
+        languages: Sequence[str] | None,
+        paths: Sequence[str] | None,
+        with_payload: bool,
+    ) -> Any:
         import qdrant_edge as qe
 
         # No `record == "chunk"` condition: file and meta records are stored without vectors, and a
@@ -361,12 +379,12 @@ class EdgeStore:
             must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
         if paths is not None:
             must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
-        hits = self._require().query(
-            qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
-                            filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
-        )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
-                for h in hits]  # fmt: skip
+        return qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest([float(x) for x in vector], using=space),
+            filter=qe.Filter(must=must) if must else None,
+            with_payload=with_payload,
+        )
 
     def search_many(
         self,
@@ -384,25 +402,12 @@ class EdgeStore:
         """
         import qdrant_edge as qe
 
-        requests = []
-        for space, vector, languages in searches:
-            must: list[Any] = []  # no `record` condition: see search()
-            if languages is not None:
-                must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
-            if paths is not None:
-                must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
-            requests.append(
-                qe.QueryRequest(limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=space),
-                                filter=qe.Filter(must=must) if must else None, with_payload=with_payload)
-            )  # fmt: skip
+        requests = [self._request(space, vector, limit, languages, paths, with_payload)
+                    for space, vector, languages in searches]  # fmt: skip
         if not requests:
             return []
         results = self._require().query_batch(qe.QueryBatchRequest(requests))
-        return [
-            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
-             for h in hits]
-            for hits in results
-        ]  # fmt: skip
+        return [_scored_hits(hits, with_payload) for hits in results]
 
     def count(self, record: str | None = None) -> int:
         import qdrant_edge as qe
@@ -573,20 +578,37 @@ class ServerStore:
         *,
         with_payload: bool = True,
     ) -> list[StoredHit]:
+        request = self._request(space, vector, limit, languages, paths, with_payload)
+        response = self.client.query_points(
+            self.collection, query=request.query, using=request.using, query_filter=request.filter,
+            limit=request.limit, with_payload=request.with_payload,
+        )  # fmt: skip
+        return _scored_hits(response.points, with_payload)
+
+    @staticmethod
+    def _request(
+        space: str,
+        vector: Sequence[float],
+        limit: int,
+        languages: Sequence[str] | None,
+        paths: Sequence[str] | None,
+        with_payload: bool,
+    ) -> Any:
         from qdrant_client import models as m
 
-        # No `record` condition, as in EdgeStore.search: vector-less records are never scored.
+        # No `record` condition, as in EdgeStore._request: vector-less records are never scored.
         must: list[Any] = []
         if languages is not None:
             must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
         if paths is not None:
             must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
-        response = self.client.query_points(
-            self.collection, query=[float(x) for x in vector], using=space,
-            query_filter=m.Filter(must=must) if must else None, limit=limit, with_payload=with_payload,
-        )  # fmt: skip
-        return [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
-                for h in response.points]  # fmt: skip
+        return m.QueryRequest(
+            query=[float(x) for x in vector],
+            using=space,
+            limit=limit,
+            filter=m.Filter(must=must) if must else None,
+            with_payload=with_payload,
+        )
 
     def search_many(
         self,
@@ -597,27 +619,12 @@ class ServerStore:
         with_payload: bool = True,
     ) -> list[list[StoredHit]]:
         """Several searches in one request (``query_batch_points``): the hits of each, in order."""
-        from qdrant_client import models as m
-
-        requests = []
-        for space, vector, languages in searches:
-            must: list[Any] = []
-            if languages is not None:
-                must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
-            if paths is not None:
-                must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
-            requests.append(
-                m.QueryRequest(query=[float(x) for x in vector], using=space, limit=limit,
-                               filter=m.Filter(must=must) if must else None, with_payload=with_payload)
-            )  # fmt: skip
+        requests = [self._request(space, vector, limit, languages, paths, with_payload)
+                    for space, vector, languages in searches]  # fmt: skip
         if not requests:
             return []
         responses = self.client.query_batch_points(self.collection, requests=requests)
-        return [
-            [StoredHit(_uuid_str(h.id), float(h.score), dict(h.payload or {}) if with_payload else {})
-             for h in response.points]
-            for response in responses
-        ]  # fmt: skip
+        return [_scored_hits(response.points, with_payload) for response in responses]
 
     def count(self, record: str | None = None) -> int:
         from qdrant_client import models as m
