@@ -110,7 +110,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--peft-input-cast",
         action="store_true",
-        help="keep PEFT's fp32 cast of LoRA inputs in fast mode (to measure what turning it off gains)",
+        help="with --peft-lora: keep PEFT's fp32 cast of LoRA inputs (the fused layers never cast)",
     )
     p.add_argument(
         "--fp32-norms", action="store_true", help="fast mode: let autocast run LayerNorms in fp32 (as before)"

@@ -125,10 +125,11 @@ def test_layer_norms_stay_bf16_under_autocast_and_match_the_fp32_kernel():
     assert set(model.state_dict()) == {"0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"}
 
 
-def test_grouped_projections_run_as_one_autograd_node():
+@pytest.mark.parametrize("lora_dropout", [0.0, 0.3])
+def test_grouped_projections_run_as_one_autograd_node(lora_dropout):
     import loracode_embed.training.fused_lora as fused_lora
 
-    model = _tiny_roberta()
+    model = _tiny_roberta(lora_dropout)
     use_fused_lora(model)
     calls = []
     original = fused_lora._ProjectionsFunction.apply
@@ -137,7 +138,7 @@ def test_grouped_projections_run_as_one_autograd_node():
         model(input_ids=torch.randint(3, 300, (2, 5))).last_hidden_state.sum().backward()
     finally:
         fused_lora._ProjectionsFunction.apply = original
-    assert calls == [1 + 3 * 4] * 2  # one call per layer: x, then 4 tensors per projection
+    assert calls == [1 + 3 * 5] * 2  # one call per layer: x, then 5 inputs per projection
     with model.disable_adapter():  # a member that cannot join: each projection runs on its own again
         model(input_ids=torch.randint(3, 300, (2, 5)))
 

@@ -19,7 +19,8 @@ gradients with extra passes over ``(tokens, d_in)``. :func:`use_fused_lora` ther
 ``query``/``key``/``value`` (or ``q``/``k``/``v``) triple one autograd node: the first projection's
 module computes all three outputs, and the other two hand back theirs when they are called with the
 same input (Hugging Face's BERT/RoBERTa/MPNet attention calls them in that order; called in another
-order the other two compute their outputs again: correct, only slower).
+order the other two compute their outputs again: correct, only slower). LoRA dropout is applied to
+each LoRA input as PEFT applies it, in the same order.
 
 The maths is PEFT's; a CPU test checks outputs and gradients against PEFT's own forward.
 :func:`use_fused_lora` switches the layers it can handle (one active adapter, plain LoRA, no LoRA
@@ -44,32 +45,54 @@ from typing import Any
 import torch
 
 
-class _LoRALinearFunction(torch.autograd.Function):
-    """``x @ W.T + bias + (x_lora @ A.T) @ (s * B).T`` with W and bias frozen; x and x_lora: (T, d_in)."""
+class _ProjectionsFunction(torch.autograd.Function):
+    """Frozen projections ``x @ W_i.T + b_i`` of one input, each with an optional LoRA term.
+
+    The LoRA term of projection ``i`` is ``(x_lora_i @ A_i.T) @ (s_i * B_i).T``, where ``x_lora_i`` is
+    ``x`` itself or, with LoRA dropout, a dropout of it. Inputs after ``x``, per projection:
+    ``x_lora`` (``None``: ``x``), ``weight``, ``bias``, ``lora_a``, ``lora_b_scaled`` (the last two
+    ``None`` for a projection without LoRA). Every input gradient that flows into ``x`` is added
+    inside a GEMM (``addmm_``); a dropout input's gradient is returned on its own, for its dropout.
+    """
 
     @staticmethod
-    def forward(ctx: Any, x, x_lora, weight, bias, lora_a, lora_b_scaled):  # type: ignore[override]
-        xa = x_lora @ lora_a.t()
-        out = torch.addmm(bias, x, weight.t()) if bias is not None else x @ weight.t()
-        out.addmm_(xa, lora_b_scaled.t())  # the LoRA term, added in the GEMM's epilogue
-        ctx.same_input = x_lora is x
-        ctx.save_for_backward(x_lora, xa, weight, lora_a, lora_b_scaled)
-        return out
+    def forward(ctx: Any, x, *params):  # type: ignore[override]
+        outs, xas = [], []
+        for i in range(0, len(params), 5):
+            x_lora, weight, bias, lora_a, lora_b_scaled = params[i : i + 5]
+            out = torch.addmm(bias, x, weight.t()) if bias is not None else x @ weight.t()
+            xa = None
+            if lora_a is not None:
+                xa = (x if x_lora is None else x_lora) @ lora_a.t()
+                out.addmm_(xa, lora_b_scaled.t())  # the LoRA term, added in the GEMM's epilogue
+            outs.append(out)
+            xas.append(xa)
+        ctx.save_for_backward(x, *xas, *params)
+        return tuple(outs)
 
     @staticmethod
-    def backward(ctx: Any, grad_out):  # type: ignore[override]
-        x_lora, xa, weight, lora_a, lora_b_scaled = ctx.saved_tensors
-        grad_x = grad_x_lora = None
-        grad_xa = grad_out @ lora_b_scaled
-        if ctx.needs_input_grad[0]:  # the first layer's input (frozen embeddings) needs none
-            grad_x = grad_out @ weight
-        if grad_x is not None and ctx.same_input:
-            grad_x.addmm_(grad_xa, lora_a)  # the LoRA path's input gradient, added in the epilogue
-        if not ctx.same_input and ctx.needs_input_grad[1]:
-            grad_x_lora = grad_xa @ lora_a  # flows back through the dropout separately
-        grad_a = grad_xa.t() @ x_lora
-        grad_b_scaled = grad_out.t() @ xa
-        return grad_x, grad_x_lora, None, None, grad_a, grad_b_scaled
+    def backward(ctx: Any, *grads):  # type: ignore[override]
+        x, *rest = ctx.saved_tensors
+        xas, params = rest[: len(grads)], rest[len(grads) :]
+        grad_x = None
+        param_grads: list[torch.Tensor | None] = [None] * len(params)
+        for i, grad in enumerate(grads):
+            if grad is None:
+                continue
+            x_lora, weight, _, lora_a, lora_b_scaled = params[5 * i : 5 * i + 5]
+            if ctx.needs_input_grad[0]:  # the first layer's input (frozen embeddings) needs none
+                grad_x = grad @ weight if grad_x is None else grad_x.addmm_(grad, weight)
+            if lora_a is None:
+                continue
+            grad_xa = grad @ lora_b_scaled
+            param_grads[5 * i + 3] = grad_xa.t() @ (x if x_lora is None else x_lora)
+            param_grads[5 * i + 4] = grad.t() @ xas[i]
+            if x_lora is None:
+                if grad_x is not None:
+                    grad_x.addmm_(grad_xa, lora_a)  # the LoRA path's input gradient, in the epilogue
+            elif ctx.needs_input_grad[1 + 5 * i]:
+                param_grads[5 * i] = grad_xa @ lora_a  # flows back through its dropout
+        return (grad_x, *param_grads)
 
 
 def _peft_linear_class() -> type:
@@ -98,113 +121,51 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype
 
 
-def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    active = self.active_adapters
-    if (
-        args
-        or kwargs
-        or self.disable_adapters
-        or self.merged
-        or len(active) != 1
-        or not _fusable(self, active[0])
-    ):
-        return _peft_linear_class().forward(self, x, *args, **kwargs)
-    adapter = active[0]
-    base = self.get_base_layer()
-    dtype = _compute_dtype(x)
-    dropout = self.lora_dropout[adapter]
-    x_lora = x if isinstance(dropout, torch.nn.Identity) else dropout(x)
-    lead = x.shape[:-1]
-    flat = x.reshape(-1, x.shape[-1]).to(dtype)
-    flat_lora = flat if x_lora is x else x_lora.reshape(-1, x.shape[-1]).to(dtype)
-    lora_a = self.lora_A[adapter].weight.to(dtype)
-    lora_b_scaled = (self.lora_B[adapter].weight * self.scaling[adapter]).to(dtype)
-    bias = base.bias.to(dtype) if base.bias is not None else None
-    # autocast off inside: every operand is already in the compute dtype
-    with torch.autocast(device_type=x.device.type, enabled=False):
-        out = _LoRALinearFunction.apply(flat, flat_lora, base.weight.to(dtype), bias, lora_a, lora_b_scaled)
-    return out.reshape(*lead, out.shape[-1])
-
-
-class _ProjectionsFunction(torch.autograd.Function):
-    """Frozen projections ``x @ W_i.T + b_i`` of one input, each with an optional LoRA term.
-
-    Attention's query, key and value all read the same ``x``: computed separately, autograd adds their
-    three input gradients with two extra passes over ``(tokens, d)``; here each projection's input
-    gradient goes into one buffer inside its GEMM (``addmm_``). Per projection the inputs are
-    ``weight, bias, lora_a, lora_b_scaled``; the last two are ``None`` for a projection without LoRA.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, x, *params):  # type: ignore[override]
-        outs, xas = [], []
-        for i in range(0, len(params), 4):
-            weight, bias, lora_a, lora_b_scaled = params[i : i + 4]
-            out = torch.addmm(bias, x, weight.t()) if bias is not None else x @ weight.t()
-            xa = None
-            if lora_a is not None:
-                xa = x @ lora_a.t()
-                out.addmm_(xa, lora_b_scaled.t())
-            outs.append(out)
-            xas.append(xa)
-        ctx.save_for_backward(x, *xas, *params)
-        return tuple(outs)
-
-    @staticmethod
-    def backward(ctx: Any, *grads):  # type: ignore[override]
-        x, *rest = ctx.saved_tensors
-        n = len(grads)
-        xas, params = rest[:n], rest[n:]
-        grad_x = None
-        param_grads: list[torch.Tensor | None] = [None] * len(params)
-        for i, grad in enumerate(grads):
-            if grad is None:
-                continue
-            weight, _, lora_a, lora_b_scaled = params[4 * i : 4 * i + 4]
-            grad_xa = None
-            if lora_a is not None:
-                grad_xa = grad @ lora_b_scaled
-                param_grads[4 * i + 2] = grad_xa.t() @ x
-                param_grads[4 * i + 3] = grad.t() @ xas[i]
-            if ctx.needs_input_grad[0]:
-                if grad_x is None:
-                    grad_x = grad @ weight
-                else:
-                    grad_x.addmm_(grad, weight)
-                if grad_xa is not None:
-                    grad_x.addmm_(grad_xa, lora_a)
-        return (grad_x, *param_grads)
-
-
-def _projection_params(module: Any, dtype: torch.dtype) -> list[Any] | None:
-    """``[weight, bias, lora_a, lora_b_scaled]`` in ``dtype`` for a group member, or None if it cannot join now."""
+def _joinable(module: Any) -> bool:
+    """Whether the module's projection can run in :class:`_ProjectionsFunction` right now."""
     if isinstance(module, _peft_linear_class()):
         active = module.active_adapters
-        if module.disable_adapters or module.merged or len(active) != 1 or not _fusable(module, active[0]):
-            return None
-        if not isinstance(module.lora_dropout[active[0]], torch.nn.Identity):
-            return None
+        if module.disable_adapters or module.merged or len(active) != 1:
+            return False
+        return _fusable(module, active[0])
+    return (
+        isinstance(module, torch.nn.Linear)
+        and not module.weight.requires_grad
+        and (module.bias is None or not module.bias.requires_grad)
+    )
+
+
+def _projection_params(module: Any, x: torch.Tensor, flat: torch.Tensor, dtype: torch.dtype) -> list[Any]:
+    """``[x_lora, weight, bias, lora_a, lora_b_scaled]`` of a joinable projection of ``x`` (``flat``: x
+    as ``(tokens, d_in)`` in ``dtype``)."""
+    x_lora = lora_a = lora_b_scaled = None
+    base = module
+    if isinstance(module, _peft_linear_class()):
+        adapter = module.active_adapters[0]
         base = module.get_base_layer()
-        lora_a = module.lora_A[active[0]].weight.to(dtype)
-        lora_b_scaled = (module.lora_B[active[0]].weight * module.scaling[active[0]]).to(dtype)
-    elif isinstance(module, torch.nn.Linear):
-        base, lora_a, lora_b_scaled = module, None, None
-    else:  # pragma: no cover - groups are only built from these two kinds
-        return None
-    if base.weight.requires_grad or (base.bias is not None and base.bias.requires_grad):
-        return None
+        dropout = module.lora_dropout[adapter]
+        if not isinstance(dropout, torch.nn.Identity):  # as PEFT: a dropout mask per LoRA layer
+            x_lora = dropout(x).reshape(flat.shape).to(dtype)
+        lora_a = module.lora_A[adapter].weight.to(dtype)
+        lora_b_scaled = (module.lora_B[adapter].weight * module.scaling[adapter]).to(dtype)
     bias = base.bias.to(dtype) if base.bias is not None else None
-    return [base.weight.to(dtype), bias, lora_a, lora_b_scaled]
+    return [x_lora, base.weight.to(dtype), bias, lora_a, lora_b_scaled]
 
 
-def _lead_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    """The first projection of a group computes every member's output; the others pick theirs up."""
-    group = self._fused_group
+def _own_forward(module: Any) -> Any:
+    """The forward of the module's class before this module switched it."""
+    return next(cls for cls in type(module).__mro__ if cls.__module__ != __name__).forward
+
+
+def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """This projection, and the rest of its query/key/value group if it leads one, in one autograd node."""
+    group = self.__dict__.get("_fused_group", (self,))
+    if args or kwargs or not all(_joinable(m) for m in group):
+        return _own_forward(self)(self, x, *args, **kwargs)
     dtype = _compute_dtype(x)
-    params = None if (args or kwargs) else [_projection_params(m, dtype) for m in group]
-    if params is None or any(p is None for p in params):
-        return type(self).__mro__[1].forward(self, x, *args, **kwargs)
     flat = x.reshape(-1, x.shape[-1]).to(dtype)
+    params = [_projection_params(m, x, flat, dtype) for m in group]
+    # autocast off inside: every operand is already in the compute dtype
     with torch.autocast(device_type=x.device.type, enabled=False):
         outs = _ProjectionsFunction.apply(flat, *(t for p in params for t in p))
     lead = x.shape[:-1]
@@ -214,11 +175,12 @@ def _lead_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torc
 
 
 def _follow_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """A grouped key/value: the output its group's first projection computed for this very input."""
     ready = self.__dict__.get("_fused_output")
     self._fused_output = None
     if ready is not None and ready[0] is x and not args and not kwargs:
         return ready[1]
-    return type(self).__mro__[1].forward(self, x, *args, **kwargs)
+    return _own_forward(self)(self, x, *args, **kwargs)
 
 
 _GROUP_NAMES = (("query", "key", "value"), ("q", "k", "v"))
@@ -251,7 +213,7 @@ _ROLES: dict[tuple[type, str], type] = {}
 
 def _role_class(cls: type, role: str) -> type:
     if (cls, role) not in _ROLES:
-        forward = _lead_forward if role == "lead" else _follow_forward
+        forward = _fused_forward if role == "lead" else _follow_forward
         name = f"Fused{role.capitalize()}{cls.__name__}"
         _ROLES[cls, role] = globals()[name] = type(name, (cls,), {"forward": forward, "__module__": __name__})
     return _ROLES[cls, role]
