@@ -1,7 +1,7 @@
 #!/bin/bash
 # One H100: fused LoRA with g @ W and g @ (s * B) as one backward GEMM (--shared-grad-gemm), against
-# (--shared-grad-gemm was removed after this run: it was slower; the code it ran is described in docs/benchmarks.md.)
 # the separate GEMMs, interleaved; base dropout 0, regional compile.
+# (--shared-grad-gemm was removed after this run: it was slower; the code it ran is described in docs/benchmarks.md.)
 set -x
 nvidia-smi --query-gpu=name,power.limit --format=csv
 T=benchmarks/train_throughput.py
