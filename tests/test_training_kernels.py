@@ -159,3 +159,33 @@ def test_fused_model_pickles_and_keeps_its_outputs():
         type(copy.base_model.model.encoder.layer[1].attention.self.query).__name__
         == "FusedLeadFusedLoraLinear"
     )
+
+
+def _replicate(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``module`` made the way ``torch.nn.DataParallel`` makes its replicas: each module a
+    shallow copy of its ``__dict__``, every parameter a new tensor (here: the original doubled, as a
+    stand-in for the copy on another device)."""
+    replica = module._replicate_for_data_parallel()
+    for name, param in module._parameters.items():
+        doubled = None if param is None else torch.nn.Parameter(param.detach() * 2, param.requires_grad)
+        replica._parameters[name] = doubled
+    for name, child in module._modules.items():
+        replica._modules[name] = _replicate(child) if child is not None else None
+    return replica
+
+
+def test_data_parallel_replicas_use_their_own_weights():
+    # DataParallel (one process, several GPUs) runs shallow copies of every module; a query/key/value
+    # group must not reach back to the original modules' weights (on GPU 0) from a replica.
+    ids = torch.randint(3, 300, (2, 6))
+    model = _tiny_roberta()
+    use_fused_lora(model)
+    replica = _replicate(model)
+    reference = _tiny_roberta()
+    reference.load_state_dict({k: v * 2 for k, v in model.state_dict().items()})
+    with torch.no_grad():
+        expected = reference(input_ids=ids).last_hidden_state
+        got = replica(input_ids=ids).last_hidden_state
+        original = model(input_ids=ids).last_hidden_state
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(original, expected)  # the doubled weights do change the output

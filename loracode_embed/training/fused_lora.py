@@ -160,6 +160,10 @@ def _own_forward(module: Any) -> Any:
 def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     """This projection, and the rest of its query/key/value group if it leads one, in one autograd node."""
     group = self.__dict__.get("_fused_group", (self,))
+    if group[0] is not self:
+        # A shallow copy of the lead (a DataParallel replica): its group still names the original
+        # modules, whose weights live on another device. Run this projection on its own.
+        group = (self,)
     if args or kwargs or not all(_joinable(m) for m in group):
         return _own_forward(self)(self, x, *args, **kwargs)
     dtype = _compute_dtype(x)

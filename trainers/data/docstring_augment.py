@@ -39,6 +39,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from loracode_embed.jsonl import iter_objects
 
@@ -125,12 +126,27 @@ def _read(path: Path) -> Iterator[dict[str, str]]:
     return (record for _, record in iter_objects(path))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def rewrite_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a script that rewrites part of the mined Python pairs (this one, name_queries.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--input", type=Path, required=True, help="mined Python pairs (.jsonl or .jsonl.gz)")
     parser.add_argument("--output", type=Path, required=True, help="output .jsonl.gz")
-    parser.add_argument("--fraction", type=float, default=0.5, help="share of pairs rewritten to web style")
+    parser.add_argument("--fraction", type=float, default=0.5, help="share of pairs rewritten")
     parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def write_flagged(
+    out: IO[str], flagged: Iterator[tuple[dict[str, str], bool]], counts: dict[str, int]
+) -> None:
+    """Write each pair as a JSON line, counting it as ``rewritten`` or ``mined`` by its flag."""
+    for pair, rewritten in flagged:
+        counts["rewritten" if rewritten else "mined"] += 1
+        out.write(json.dumps(pair, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = rewrite_parser(__doc__.splitlines()[0])
     parser.add_argument("--staqc", type=Path, help="StaQC train file whose positive pairs are appended")
     parser.add_argument(
         "--query-only", action="store_true", help="rewrite the query only; the code keeps no docstring"
@@ -139,11 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     counts = {"mined": 0, "rewritten": 0, "staqc": 0}
     with gzip.open(args.output, "wt", encoding="utf-8") as out:
-        for pair, rewritten in augment_pairs(
-            _read(args.input), args.fraction, args.seed, restore=not args.query_only
-        ):
-            counts["rewritten" if rewritten else "mined"] += 1
-            out.write(json.dumps(pair, ensure_ascii=False) + "\n")
+        flagged = augment_pairs(_read(args.input), args.fraction, args.seed, restore=not args.query_only)
+        write_flagged(out, flagged, counts)
         if args.staqc:
             for pair in staqc_pairs(args.staqc):
                 counts["staqc"] += 1

@@ -18,6 +18,9 @@ Derived training sets (``prepare``):
 * ``python-web``: the Python pairs, half rewritten to web-query style against code that keeps its
   docstring, plus StaQC train positives (``trainers/data/docstring_augment.py``);
 * ``python-webq``: the same with the query rewritten only (the code stays without docstring);
+* ``python-names<P>``: P % of the Python pairs rewritten to (function-name words -> function with its
+  docstring restored and its name hidden) (``trainers/data/name_queries.py``, ``--names P``);
+  ``python-names<P>-staqc`` adds the StaQC train positives;
 * ``unified``: a random sample of N train pairs per language (``--unified-per-language``); its dev set
   is up to 500 valid pairs per language.
 """
@@ -68,7 +71,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
         else:
             shutil.copy(packed, target)
     python_train = out / "python" / "train-00000.jsonl"
-    if python_train.exists() and args.staqc:
+    if python_train.exists() and args.staqc and not args.skip_web:
         for name, extra in (("python-webq", ["--query-only"]),):
             subprocess.run(
                 [
@@ -89,6 +92,34 @@ def cmd_prepare(args: argparse.Namespace) -> None:
                 check=True,
             )
             shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+    for percent in args.names:
+        name = f"python-names{percent}"
+        subprocess.run(
+            [
+                sys.executable,
+                "trainers/data/name_queries.py",
+                "--input",
+                str(python_train),
+                "--output",
+                str(out / name / "train-00000.jsonl.gz"),
+                "--fraction",
+                str(percent / 100),
+                "--seed",
+                "0",
+            ],
+            check=True,
+        )
+        shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+        if args.staqc:
+            sys.path.insert(0, "trainers/data")
+            from docstring_augment import staqc_pairs
+
+            rows = _read(out / name / "train-00000.jsonl.gz") + staqc_pairs(Path(args.staqc))
+            random.Random(3).shuffle(rows)
+            _write(out / f"{name}-staqc" / "train-00000.jsonl", rows)
+            shutil.copy(
+                out / "python" / "valid-00000.jsonl.gz", out / f"{name}-staqc" / "valid-00000.jsonl.gz"
+            )
     if args.unified_per_language:
         train, valid = [], []
         for language in LANGUAGES:
@@ -177,16 +208,46 @@ def cmd_train(args: argparse.Namespace) -> None:
             fh.write(json.dumps(line) + "\n")
 
 
+def scaled_adapter(directory: Path, scale: float, scratch: Path) -> Path:
+    """``directory`` itself for scale 1, else a copy whose LoRA term is ``scale`` times the trained one.
+
+    Scaling the LoRA term moves the adapter along the straight line from the base (0) to the trained
+    adapter (1): weight-space interpolation, as in WiSE-FT. Only ``lora_alpha`` changes (PEFT's scaling is
+    alpha / r), so the copy is an ordinary adapter directory.
+    """
+    if scale == 1.0:
+        return directory
+    target = scratch / f"{directory.parent.name}-x{scale:g}"
+    shutil.copytree(directory, target, dirs_exist_ok=True)
+    config = json.loads((directory / "adapter_config.json").read_text())
+    config["lora_alpha"] = config["lora_alpha"] * scale
+    (target / "adapter_config.json").write_text(json.dumps(config, indent=2))
+    return target
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
+    import tempfile
+
     from loracode_embed import LoRACodeModel
     from loracode_embed.evaluation.presets import load_preset
     from loracode_embed.evaluation.runner import combine, evaluate
 
     out = open(args.out, "a")
-    for item in args.adapter:
+    scratch = Path(tempfile.mkdtemp(prefix="scaled-"))
+    items = [(item, scale) for item in args.adapter for scale in (args.scale or [1.0])]
+    for item, scale in items:
         label, directory = item.split("=", 1)
         name = label.split("@")[0]
-        adapters = {} if name == "base" else {name: str(Path(directory) / "adapter")}
+        if name == "base" and scale != 1.0:
+            continue
+        adapter_dir = (
+            Path(directory)
+            if (Path(directory) / "adapter_config.json").exists()
+            else Path(directory) / "adapter"
+        )
+        adapters = {} if name == "base" else {name: str(scaled_adapter(adapter_dir, scale, scratch))}
+        if scale != 1.0:
+            label = f"{label}*{scale:g}"
         model = LoRACodeModel.from_base(BASE, adapters=adapters, device=args.device, dtype="float32")
         for preset in args.preset:
             started = time.time()
@@ -198,7 +259,13 @@ def cmd_eval(args: argparse.Namespace) -> None:
                 ],
                 preset,
             )
-            result.update(preset=preset, label=label, run=directory, seconds=round(time.time() - started, 1))
+            result.update(
+                preset=preset,
+                label=label,
+                run=directory,
+                scale=scale,
+                seconds=round(time.time() - started, 1),
+            )
             out.write(json.dumps(result) + "\n")
             out.flush()
             print(
@@ -215,7 +282,11 @@ def main() -> None:
     prepare = sub.add_parser("prepare")
     prepare.add_argument("--pack", required=True)
     prepare.add_argument("--out", default=str(CORPUS))
-    prepare.add_argument("--staqc", help="StaQC train file (for python-web)")
+    prepare.add_argument("--staqc", help="StaQC train file (for python-web and python-names<P>-staqc)")
+    prepare.add_argument(
+        "--names", type=int, action="append", default=[], help="build python-names<P>: P %% rewritten"
+    )
+    prepare.add_argument("--skip-web", action="store_true", help="do not build python-webq")
     prepare.add_argument(
         "--unified-per-language",
         type=int,
@@ -234,6 +305,9 @@ def main() -> None:
         "--adapter", action="append", required=True, help="NAME[@TAG]=RUN_DIR (NAME base: none)"
     )
     evaluate.add_argument("--preset", action="append", required=True)
+    evaluate.add_argument(
+        "--scale", type=float, action="append", help="LoRA scale(s) to evaluate each adapter at (default 1)"
+    )
     evaluate.add_argument("--data-dir", default="/tmp/shared")
     evaluate.add_argument("--corpus-dir", default="/tmp/evalcorpus")
     evaluate.add_argument("--out", default=str(RUNS / "eval.jsonl"))
