@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -72,6 +72,13 @@ def _scored_hits(points: Any, with_payload: bool) -> list[StoredHit]:
     """Scored points of either engine as hits (payload ``{}`` when it was not asked for)."""
     return [StoredHit(_uuid_str(p.id), float(p.score), dict(p.payload or {}) if with_payload else {})
             for p in points]  # fmt: skip
+
+
+def _match_any(
+    fields: dict[str, Sequence[str] | None], condition: Callable[[str, list[str]], Any]
+) -> list[Any]:
+    """One engine condition ``condition(key, values)`` per payload field that is restricted (not None)."""
+    return [condition(key, list(values)) for key, values in fields.items() if values is not None]
 
 
 @runtime_checkable
@@ -374,11 +381,10 @@ class EdgeStore:
         # search in a named space only scores points that have that vector (test_vector_search_returns_
         # only_chunks). The condition made every search a filtered one: about 1 ms per space at 100k
         # chunks on the 2-core dev machine (docs/benchmarks.md, "Search latency").
-        must: list[Any] = []
-        if languages is not None:
-            must.append(qe.FieldCondition("language", match=qe.MatchAny(list(languages))))
-        if paths is not None:
-            must.append(qe.FieldCondition("path", match=qe.MatchAny(list(paths))))
+        must = _match_any(
+            {"language": languages, "path": paths},
+            lambda key, values: qe.FieldCondition(key, match=qe.MatchAny(values)),
+        )
         return qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest([float(x) for x in vector], using=space),
@@ -597,11 +603,10 @@ class ServerStore:
         from qdrant_client import models as m
 
         # No `record` condition, as in EdgeStore._request: vector-less records are never scored.
-        must: list[Any] = []
-        if languages is not None:
-            must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(languages))))
-        if paths is not None:
-            must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(paths))))
+        must = _match_any(
+            {"language": languages, "path": paths},
+            lambda key, values: m.FieldCondition(key=key, match=m.MatchAny(any=values)),
+        )
         return m.QueryRequest(
             query=[float(x) for x in vector],
             using=space,
