@@ -38,20 +38,7 @@ from docstring_augment import restore_docstring, rewrite_parser, write_flagged  
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)", re.MULTILINE)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # Names that say nothing about what a function does: protocol methods and framework hooks.
-_UNINFORMATIVE = {
-    "init",
-    "call",
-    "forward",
-    "main",
-    "run",
-    "setup",
-    "test",
-    "get",
-    "set",
-    "new",
-    "str",
-    "repr",
-}
+_UNINFORMATIVE = frozenset("init call forward main run setup test get set new str repr".split())
 
 
 def name_words(name: str) -> list[str]:

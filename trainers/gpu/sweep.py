@@ -61,6 +61,16 @@ def _write(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _derive_python_set(out: Path, name: str, script: str, options: list[str]) -> None:
+    """``out/<name>``: the Python train pairs rewritten by ``trainers/data/<script>``, and the Python valid split."""
+    subprocess.run(
+        [sys.executable, f"trainers/data/{script}", "--input", str(out / "python" / "train-00000.jsonl"),
+         "--output", str(out / name / "train-00000.jsonl.gz"), "--seed", "0", *options],
+        check=True,
+    )  # fmt: skip
+    shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+
+
 def cmd_prepare(args: argparse.Namespace) -> None:
     out = Path(args.out)
     for packed in sorted(Path(args.pack).glob("*/*")):
@@ -72,44 +82,11 @@ def cmd_prepare(args: argparse.Namespace) -> None:
             shutil.copy(packed, target)
     python_train = out / "python" / "train-00000.jsonl"
     if python_train.exists() and args.staqc and not args.skip_web:
-        for name, extra in (("python-webq", ["--query-only"]),):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "trainers/data/docstring_augment.py",
-                    "--input",
-                    str(python_train),
-                    "--output",
-                    str(out / name / "train-00000.jsonl.gz"),
-                    "--fraction",
-                    "0.5",
-                    "--seed",
-                    "0",
-                    "--staqc",
-                    args.staqc,
-                    *extra,
-                ],
-                check=True,
-            )
-            shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+        _derive_python_set(out, "python-webq", "docstring_augment.py",
+                           ["--fraction", "0.5", "--staqc", args.staqc, "--query-only"])  # fmt: skip
     for percent in args.names:
         name = f"python-names{percent}"
-        subprocess.run(
-            [
-                sys.executable,
-                "trainers/data/name_queries.py",
-                "--input",
-                str(python_train),
-                "--output",
-                str(out / name / "train-00000.jsonl.gz"),
-                "--fraction",
-                str(percent / 100),
-                "--seed",
-                "0",
-            ],
-            check=True,
-        )
-        shutil.copy(out / "python" / "valid-00000.jsonl.gz", out / name / "valid-00000.jsonl.gz")
+        _derive_python_set(out, name, "name_queries.py", ["--fraction", str(percent / 100)])
         if args.staqc:
             sys.path.insert(0, "trainers/data")
             from docstring_augment import staqc_pairs
