@@ -120,42 +120,93 @@ def entry_from_spec(name: str, spec: Any) -> tuple[Path, AdapterEntry]:
     return folder, entry
 
 
-def activate(transformers_model: Any, adapter: str | None) -> None:
-    """Make ``adapter`` the only active adapter on a PEFT-enabled transformers model (``None``: base).
+def loaded_adapters(transformers_model: Any) -> tuple[str, ...]:
+    """The names of the adapters loaded on ``transformers_model`` (PEFT's ``peft_config`` keys), sorted.
 
-    Callers hold the model's lock: adapter state is global to the model object.
+    Example:
+        >>> loaded_adapters(object())
+        ()
     """
-    if not getattr(transformers_model, "_hf_peft_config_loaded", False):
+    return tuple(sorted(getattr(transformers_model, "peft_config", None) or ()))
+
+
+def activate(transformers_model: Any, adapter: str | None) -> None:
+    """Make ``adapter`` the only active adapter on a model with PEFT adapters (``None``: the base).
+
+    This goes through PEFT's own layer API, not transformers' PEFT integration (``set_adapter`` /
+    ``enable_adapters`` on the model), whose version gate can demand a peft that is not published yet
+    (transformers 5.24+ asks for peft >= 0.22). Adapters stay frozen (inference mode).
+    Callers hold the model's lock: adapter state is global to the model object.
+
+    Example:
+        >>> activate(object(), None)  # no adapters loaded: the base is already active
+    """
+    if not loaded_adapters(transformers_model):
         if adapter is not None:
             raise ValueError(f"adapter {adapter!r} is not loaded on this model")
         return
-    if adapter is None:
-        transformers_model.disable_adapters()
-    else:
-        transformers_model.enable_adapters()
-        transformers_model.set_adapter(adapter)
+    if adapter is not None and adapter not in transformers_model.peft_config:
+        raise ValueError(f"adapter {adapter!r} is not loaded on this model")
+    layers, _ = _lora_layers(transformers_model)
+    for layer in _tuner_layers(transformers_model, layers):
+        if adapter is None:
+            layer.enable_adapters(False)
+        else:
+            layer.enable_adapters(True)
+            # enable_adapters(True) marks the active adapter trainable; inference_mode freezes it again
+            layer.set_adapter(adapter, inference_mode=True)
+
+
+def _tuner_layers(transformers_model: Any, lora_layers: list[Any]) -> list[Any]:
+    """Every PEFT tuner layer of the model (LoRA layers are the usual and cached case)."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    if lora_layers:
+        return lora_layers
+    return [m for m in transformers_model.modules() if isinstance(m, BaseTunerLayer)]
 
 
 def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
     """Load the adapter in ``folder`` onto a transformers model under ``name`` (safetensors only).
 
-    Raises:
-        ManifestError: the adapter does not fit the model (shapes, target modules); names the adapter.
-    """
-    from transformers.utils import logging as hf_logging
+    Uses PEFT's own functions (``inject_adapter_in_model`` + ``set_peft_model_state_dict``), so loading
+    does not depend on transformers' PEFT integration or its peft version gate. The new adapter is
+    loaded frozen; which adapter is active is :func:`activate`'s job.
 
-    verbosity = hf_logging.get_verbosity()
+    Raises:
+        ManifestError: the adapter does not fit the model (shapes, target modules, keys); names the adapter.
+    """
+    from safetensors.torch import load_file
+
+    from loracode_embed.compat import import_peft
+
+    peft = import_peft()
+    from peft.functional import inject_adapter_in_model, set_peft_model_state_dict
+
+    if name in loaded_adapters(transformers_model):
+        raise ManifestError(f"adapter {name!r} is already loaded on this model")
     try:
-        # transformers reports the other adapters' keys as "missing" from this checkpoint, and peft
-        # warns that several adapters share the model: both are expected here and only noise.
-        hf_logging.set_verbosity_error()
+        config = peft.LoraConfig.from_pretrained(str(folder))
+        config.inference_mode = True
+        weights = load_file(str(folder / ADAPTER_WEIGHTS))
         with warnings.catch_warnings():
+            # peft warns that several adapters share the model: that is the point here
             warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute")
-            transformers_model.load_adapter(str(folder), adapter_name=name, use_safetensors=True)
+            was_training = transformers_model.training
+            inject_adapter_in_model(config, transformers_model, adapter_name=name)
+            # the new LoRA modules (their dropout above all) start in training mode: follow the model
+            transformers_model.train(was_training)
+            result = set_peft_model_state_dict(transformers_model, weights, adapter_name=name)
     except Exception as exc:  # shape mismatch, missing target modules: say which adapter
         raise ManifestError(f"adapter {name!r} from {folder} does not fit the base model: {exc}") from exc
-    finally:
-        hf_logging.set_verbosity(verbosity)
+    unexpected = list(getattr(result, "unexpected_keys", None) or ())
+    missing = [key for key in getattr(result, "missing_keys", None) or () if f".{name}." in key]
+    if unexpected or missing:
+        raise ManifestError(
+            f"adapter {name!r} from {folder} does not fit the base model: "
+            f"{len(unexpected)} unexpected weights (e.g. {unexpected[:2]}), "
+            f"{len(missing)} missing (e.g. {missing[:2]})"
+        )
 
 
 #: Per model: (the loaded adapters' names, its LoRA layers, whether batched_lora can compute them).
@@ -170,7 +221,7 @@ def _lora_layers(transformers_model: Any) -> tuple[list[Any], bool]:
     modules = getattr(transformers_model, "modules", None)
     if modules is None:
         return [], False
-    adapters = tuple(sorted(getattr(transformers_model, "peft_config", None) or ()))
+    adapters = loaded_adapters(transformers_model)
     try:
         cached = _LAYERS_CACHE.get(transformers_model)
     except TypeError:  # not weak-referenceable: no cache
@@ -206,8 +257,8 @@ def mixed_adapter_rows(transformers_model: Any, adapter_names: Sequence[str | No
         with batched_rows(layers, adapter_names):
             yield
         return
-    if layers:
-        transformers_model.enable_adapters()
+    for layer in layers:  # PEFT's mixed batch only runs on enabled layers
+        layer.enable_adapters(True)
 
     def inject(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         return args, {**kwargs, "adapter_names": names}

@@ -620,11 +620,15 @@ class LoRACodeModel:
                     transformer.model, str(folder)
                 ).merge_and_unload()
             else:
-                _load_adapter(fresh, name, folder, self._trust_remote_code)
-                activate(fresh[0].model, name)
+                from peft import PeftModel
+
+                # PEFT's own wrapper saves the adapter files alone, without transformers' PEFT integration
+                check_no_code(folder, self._trust_remote_code)
+                transformer = fresh[0]
+                transformer.model = PeftModel.from_pretrained(transformer.model, str(folder))
                 # The exported adapter_config.json names the local base, so SentenceTransformer(out)
                 # finds it offline (and peft does not look the base up on the hub while saving).
-                fresh[0].model.peft_config[name].base_model_name_or_path = os.fspath(self.base_path)
+                transformer.model.peft_config["default"].base_model_name_or_path = os.fspath(self.base_path)
         fresh.save(str(out))
         return out
 

@@ -36,6 +36,31 @@ STAGING = ".staging"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
+def load_adapter_weights(st_model: Any, checkpoint: Path) -> None:
+    """Copy the adapter weights saved in ``checkpoint`` into ``st_model``'s PEFT-wrapped encoder.
+
+    Raises:
+        FileNotFoundError: the checkpoint holds no ``adapter_model.safetensors``.
+        ValueError: its weights do not match the model's adapter (names the first mismatches).
+    """
+    from peft.functional import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    st_model = getattr(st_model, "_orig_mod", st_model)
+    peft_model = st_model[0].model
+    found = sorted(checkpoint.glob("**/adapter_model.safetensors"))
+    if not found:
+        raise FileNotFoundError(f"{checkpoint}: no adapter_model.safetensors to resume from")
+    adapter = peft_model.active_adapter
+    result = set_peft_model_state_dict(peft_model, load_file(str(found[0])), adapter_name=adapter)
+    missing = [key for key in result.missing_keys if f".{adapter}." in key]
+    if result.unexpected_keys or missing:
+        raise ValueError(
+            f"{found[0]} does not match the adapter being trained: unexpected {result.unexpected_keys[:3]}, "
+            f"missing {missing[:3]}"
+        )
+
+
 def _fsync_tree(path: Path) -> None:
     for root, _dirs, files in os.walk(path):
         for name in files:
@@ -146,6 +171,15 @@ def trainer_class() -> type:
             if self._staging_root is not None:
                 return self._staging_root
             return super()._get_output_dir(trial)
+
+        def _load_from_checkpoint(self, checkpoint_path: str, model: Any = None) -> None:
+            """Load a checkpoint's adapter weights into the model being trained (resume, best model).
+
+            sentence-transformers would rebuild the model from the checkpoint, which for an adapter
+            goes through transformers' PEFT integration and its peft version gate; PEFT's own
+            ``set_peft_model_state_dict`` does the same job without it.
+            """
+            load_adapter_weights(self.model, Path(checkpoint_path))
 
         def _save_checkpoint(self, model: Any, trial: Any) -> None:
             run_dir = super()._get_output_dir(trial)

@@ -181,7 +181,10 @@ def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tup
         bias="none",
     )
     try:
-        model.add_adapter(lora)
+        # PEFT's own wrapper, not transformers' add_adapter: the latter's version gate can demand a peft
+        # that is not published (transformers 5.24+ asks for peft >= 0.22). Saving a PeftModel writes
+        # the adapter files alone, as before; checkpoints load back in LoRACodeTrainer._load_from_checkpoint.
+        model[0].model = peft.get_peft_model(model[0].model, lora)
     except ValueError as exc:  # target modules not found in the model
         raise ValueError(
             f"target_modules={targets} do not fit {model_type} model {base_path}: {exc}"
