@@ -16,13 +16,17 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from functools import cache
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -35,7 +39,7 @@ def _blocks() -> list[tuple[str, str, str]]:
     text = README.read_text(encoding="utf-8")
     starts = [m.start() for m in HEADING.finditer(text)] + [len(text)]
     blocks = []
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in zip(starts, starts[1:], strict=False):
         section = text[begin:end]
         title = section.splitlines()[0].lstrip("# ").strip()
         blocks += [(title, m.group(1), m.group(2)) for m in FENCE.finditer(section)]
