@@ -75,6 +75,9 @@ $(UV):
 	$(PYTHON) -m venv .venv-uv
 	.venv-uv/bin/pip install --quiet $(UV_VERSION)
 
+.torch-pin.txt:
+	echo "$(TORCH)" > $@
+
 .torch-override.txt:
 	echo "$(TORCH)$(if $(CPU_WHEELS),+cpu)" > $@
 
@@ -86,8 +89,9 @@ lock: $(UV) .torch-override.txt
 	mv $(LOCK).new $(LOCK)
 	@echo "Wrote $(LOCK): $$(grep -c '==' $(LOCK)) pinned packages. Now run: make test"
 
-test-latest:
-	$(call build_venv,.venv-latest,--upgrade --upgrade-strategy eager)
+# torch stays the CPU wheel (-c pins it): an unpinned upgrade would fetch PyPI's CUDA build.
+test-latest: .torch-pin.txt
+	$(call build_venv,.venv-latest,--upgrade --upgrade-strategy eager -c .torch-pin.txt)
 	$(call run_suites,$(abspath .venv-latest)/bin)
 
 test-min: $(UV) .torch-override.txt
