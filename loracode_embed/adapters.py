@@ -188,7 +188,12 @@ def load_adapter_into(transformers_model: Any, name: str, folder: Path) -> None:
     try:
         config = peft.LoraConfig.from_pretrained(str(folder))
         config.inference_mode = True
-        weights = load_file(str(folder / ADAPTER_WEIGHTS))
+        # saved from a PeftModel: keys start with its wrapper's prefix, which this bare model lacks
+        # (peft >= 0.19 strips it itself; 0.18 does not)
+        weights = {
+            key.removeprefix("base_model.model."): value
+            for key, value in load_file(str(folder / ADAPTER_WEIGHTS)).items()
+        }
         with warnings.catch_warnings():
             # peft warns that several adapters share the model: that is the point here
             warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute")

@@ -630,7 +630,20 @@ class LoRACodeModel:
                 # finds it offline (and peft does not look the base up on the hub while saving).
                 transformer.model.peft_config["default"].base_model_name_or_path = os.fspath(self.base_path)
         fresh.save(str(out))
+        if name is not None and not merge:
+            _strip_peft_wrapper_prefix(find_adapter_files(out) / ADAPTER_WEIGHTS)
         return out
+
+
+def _strip_peft_wrapper_prefix(weights: Path) -> None:
+    """Rewrite a PeftModel's adapter weights with the keys transformers writes for an adapter
+    (``encoder...lora_A.weight``, no ``base_model.model.`` prefix): older transformers releases load
+    only that form into ``SentenceTransformer(dir)``, silently skipping prefixed keys."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(weights))
+    stripped = {key.removeprefix("base_model.model."): value for key, value in tensors.items()}
+    save_file(stripped, str(weights), metadata={"format": "pt"})
 
 
 def _progress(total: int, enabled: bool) -> Any:
