@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(abspath $(VENV))/bin
 # Each integration is its own distribution with its own tests (run from its folder: own pytest config).
-INTEGRATIONS = integrations/langchain integrations/llama-index integrations/qdrant
+INTEGRATIONS = integrations/langchain integrations/llama-index integrations/qdrant integrations/serve
 
 .PHONY: install test demo
 
