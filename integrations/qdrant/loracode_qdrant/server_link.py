@@ -133,9 +133,7 @@ def find_server(index_dir: str | os.PathLike[str], timeout: float = 1.0) -> Serv
     return info if health.get("pid") == info.pid and same_dir else None
 
 
-def request_json(
-    info: ServerInfo, method: str, path: str, body: Any = None, timeout: float = 300.0
-) -> Any:
+def request_json(info: ServerInfo, method: str, path: str, body: Any = None, timeout: float = 300.0) -> Any:
     """Send one JSON request to the server and return its decoded JSON answer.
 
     The bearer token, if the server needs one, comes from ``LORACODE_SERVE_TOKEN``.

@@ -38,28 +38,54 @@ def register(subparsers: Any) -> None:
         "to date at start; --watch keeps it current while files change. Binds 127.0.0.1 unless --host "
         "says otherwise, which needs a token.",
     )
-    p.add_argument("tree", nargs="?", default=".", help="the tree to index and serve (default: current folder)")
-    p.add_argument("--stdio", action="store_true",
-                   help="serve MCP on stdin/stdout (what an agent launches); HTTP then listens on a free "
-                   "loopback port for `loracode search` unless --no-http")  # fmt: skip
+    p.add_argument(
+        "tree", nargs="?", default=".", help="the tree to index and serve (default: current folder)"
+    )
+    p.add_argument(
+        "--stdio",
+        action="store_true",
+        help="serve MCP on stdin/stdout (what an agent launches); HTTP then listens on a free "
+        "loopback port for `loracode search` unless --no-http",
+    )
     p.add_argument("--no-http", action="store_true", help="with --stdio: no HTTP listener at all")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1; others need a token)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1; others need a token)"
+    )
     p.add_argument("--port", type=int, help=f"TCP port (default: {DEFAULT_PORT}; with --stdio a free one)")
-    p.add_argument("--token", default=os.environ.get(TOKEN_ENV) or None,
-                   help=f"bearer token required on every request (env {TOKEN_ENV})")  # fmt: skip
-    p.add_argument("--watch", action="store_true", help="re-index changed, new, deleted and renamed files live")
-    p.add_argument("--quiet-ms", type=int, default=150,
-                   help="--watch debounce: re-index once files were quiet this long (default: 150)")  # fmt: skip
+    p.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV) or None,
+        help=f"bearer token required on every request (env {TOKEN_ENV})",
+    )
+    p.add_argument(
+        "--watch", action="store_true", help="re-index changed, new, deleted and renamed files live"
+    )
+    p.add_argument(
+        "--quiet-ms",
+        type=int,
+        default=150,
+        help="--watch debounce: re-index once files were quiet this long (default: 150)",
+    )
     p.add_argument("--index-dir", help=f"embedded index folder (default: <tree>/{DEFAULT_INDEX_DIRNAME})")
     p.add_argument("--model", help="model bundle folder (default: the packaged default bundle)")
     p.add_argument("--device", help="device for the model, e.g. cpu or cuda:0 (default: cuda if available)")
     p.add_argument("--dtype", choices=DTYPES, default="auto", help="model precision (default: auto)")
     g = p.add_argument_group("request limits")
-    g.add_argument("--max-inputs", type=int, default=limits.max_inputs,
-                   help=f"texts per embeddings request (default: {limits.max_inputs})")  # fmt: skip
-    g.add_argument("--max-chars", type=int, default=limits.max_chars,
-                   help=f"characters per text or query (default: {limits.max_chars})")  # fmt: skip
-    g.add_argument("--max-k", type=int, default=limits.max_k, help=f"hits per search (default: {limits.max_k})")
+    g.add_argument(
+        "--max-inputs",
+        type=int,
+        default=limits.max_inputs,
+        help=f"texts per embeddings request (default: {limits.max_inputs})",
+    )
+    g.add_argument(
+        "--max-chars",
+        type=int,
+        default=limits.max_chars,
+        help=f"characters per text or query (default: {limits.max_chars})",
+    )
+    g.add_argument(
+        "--max-k", type=int, default=limits.max_k, help=f"hits per search (default: {limits.max_k})"
+    )
     p.set_defaults(func=run_serve)
 
 
@@ -87,7 +113,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
             model = LoRACodeModel.from_pretrained(args.model, device=args.device, dtype=args.dtype)
         warm = WarmIndex(root, model=model, index_dir=args.index_dir, limits=limits)
-    watcher = Watcher(warm, quiet_ms=args.quiet_ms, max_group_ms=max(1000, args.quiet_ms)) if args.watch else None
+    watcher = (
+        Watcher(warm, quiet_ms=args.quiet_ms, max_group_ms=max(1000, args.quiet_ms)) if args.watch else None
+    )
     try:
         if watcher is not None:
             watcher.start()  # runs the first refresh, then watches

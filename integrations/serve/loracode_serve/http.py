@@ -68,14 +68,22 @@ def _error(exc: RequestError) -> JSONResponse:
 async def _json_body(request: Request, warm: WarmIndex) -> dict[str, Any]:
     size = request.headers.get("content-length")
     if size is not None and size.isdigit() and int(size) > warm.limits.max_body_bytes:
-        raise RequestError(None, f"request body has {size} bytes; the limit is {warm.limits.max_body_bytes}",
-                           status=413, code="body_too_large")  # fmt: skip
+        raise RequestError(
+            None,
+            f"request body has {size} bytes; the limit is {warm.limits.max_body_bytes}",
+            status=413,
+            code="body_too_large",
+        )
     raw = b""
     async for part in request.stream():
         raw += part
         if len(raw) > warm.limits.max_body_bytes:
-            raise RequestError(None, f"request body is over the limit of {warm.limits.max_body_bytes} bytes",
-                               status=413, code="body_too_large")  # fmt: skip
+            raise RequestError(
+                None,
+                f"request body is over the limit of {warm.limits.max_body_bytes} bytes",
+                status=413,
+                code="body_too_large",
+            )
     try:
         body = json.loads(raw)
     except ValueError as exc:
@@ -104,8 +112,10 @@ def _endpoint(warm: WarmIndex, handler: Callable[[Request, WarmIndex], Any]) -> 
 
 
 async def _models(request: Request, warm: WarmIndex) -> JSONResponse:
-    data = [{"id": name, "object": "model", "created": int(warm.started), "owned_by": "loracode"}
-            for name in warm.model_names()]  # fmt: skip
+    data = [
+        {"id": name, "object": "model", "created": int(warm.started), "owned_by": "loracode"}
+        for name in warm.model_names()
+    ]
     return JSONResponse({"object": "list", "data": data})
 
 
@@ -116,21 +126,40 @@ async def _embeddings(request: Request, warm: WarmIndex) -> JSONResponse:
     fmt = check_choice(body.get("encoding_format") or "float", "encoding_format", ("float", "base64"))
     dims = body.get("dimensions")
     if dims is not None and dims != warm.model.embedding_dim:
-        raise RequestError("dimensions", f"dimensions must be {warm.model.embedding_dim} (this model's size) or "
-                           f"left out, got {dims!r}")  # fmt: skip
+        raise RequestError(
+            "dimensions",
+            f"dimensions must be {warm.model.embedding_dim} (this model's size) or left out, got {dims!r}",
+        )
     model = body.get("model", "loracode/auto")
     texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
     vectors = await anyio.to_thread.run_sync(
-        partial(warm.embed, body["input"], model=model, input_type=body.get("input_type", "document"),
-                language=body.get("language"), task=body.get("task")),  # fmt: skip
+        partial(
+            warm.embed,
+            body["input"],
+            model=model,
+            input_type=body.get("input_type", "document"),
+            language=body.get("language"),
+            task=body.get("task"),
+        ),
     )
     tokens = await anyio.to_thread.run_sync(warm.count_tokens, texts)
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
-    data = [{"object": "embedding", "index": i,
-             "embedding": base64.b64encode(row.tobytes()).decode("ascii") if fmt == "base64" else row.tolist()}
-            for i, row in enumerate(vectors)]  # fmt: skip
-    return JSONResponse({"object": "list", "data": data, "model": model,
-                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})  # fmt: skip
+    data = [
+        {
+            "object": "embedding",
+            "index": i,
+            "embedding": base64.b64encode(row.tobytes()).decode("ascii") if fmt == "base64" else row.tolist(),
+        }
+        for i, row in enumerate(vectors)
+    ]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
 
 
 _SEARCH_FIELDS = {"query", "k", "language", "path_glob", "mode", "task"}
@@ -142,9 +171,15 @@ async def _search(request: Request, warm: WarmIndex) -> JSONResponse:
     if "query" not in body:
         raise RequestError("query", "query is required: natural-language text or a piece of code")
     hits = await anyio.to_thread.run_sync(
-        partial(warm.search, body["query"], k=body.get("k", 10), language=body.get("language"),
-                path_glob=body.get("path_glob"), mode=body.get("mode", "per-language"),
-                task=body.get("task", "auto")),  # fmt: skip
+        partial(
+            warm.search,
+            body["query"],
+            k=body.get("k", 10),
+            language=body.get("language"),
+            path_glob=body.get("path_glob"),
+            mode=body.get("mode", "per-language"),
+            task=body.get("task", "auto"),
+        ),
     )
     return JSONResponse({"object": "list", "data": [hit_json(h) for h in hits]})
 
@@ -167,8 +202,9 @@ async def _status(request: Request, warm: WarmIndex) -> JSONResponse:
 async def _health(request: Request, warm: WarmIndex) -> JSONResponse:
     import os
 
-    return JSONResponse({"status": "ok", "pid": os.getpid(), "root": str(warm.root),
-                         "index_dir": str(warm.index_dir)})  # fmt: skip
+    return JSONResponse(
+        {"status": "ok", "pid": os.getpid(), "root": str(warm.root), "index_dir": str(warm.index_dir)}
+    )
 
 
 async def _reindex(request: Request, warm: WarmIndex) -> JSONResponse:
@@ -198,18 +234,28 @@ class AccessGuard:
             given = headers.get("authorization", b"")
             scheme, _, value = given.partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
-                error = RequestError("authorization", "missing or wrong bearer token (send the header "
-                                     "'Authorization: Bearer <token>')", status=401, code="invalid_token")  # fmt: skip
-                response = JSONResponse(error.to_json(), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                error = RequestError(
+                    "authorization",
+                    "missing or wrong bearer token (send the header 'Authorization: Bearer <token>')",
+                    status=401,
+                    code="invalid_token",
+                )
+                response = JSONResponse(
+                    error.to_json(), status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
                 await response(scope, receive, send)
                 return
         else:
             host = headers.get("host", b"").decode("latin-1")
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if name.lower() not in LOOPBACK_HOSTS:
-                error = RequestError("host", f"Host header {host!r} is not a loopback name; this server has no "
-                                     "token, so it only answers requests addressed to 127.0.0.1 or localhost",
-                                     status=403, code="host_not_allowed")  # fmt: skip
+                error = RequestError(
+                    "host",
+                    f"Host header {host!r} is not a loopback name; this server has no "
+                    "token, so it only answers requests addressed to 127.0.0.1 or localhost",
+                    status=403,
+                    code="host_not_allowed",
+                )
                 await JSONResponse(error.to_json(), status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

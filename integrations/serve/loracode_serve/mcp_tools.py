@@ -51,9 +51,19 @@ class CodeHit(BaseModel):
 
 
 def _hits(hits: list[Any], snippet_lines: int) -> list[CodeHit]:
-    return [CodeHit(path=h.path, start_line=h.start_line, end_line=h.end_line, symbol=h.symbol, kind=h.kind,
-                    language=h.language, score=h.score, snippet=h.snippet(snippet_lines))
-            for h in hits]  # fmt: skip
+    return [
+        CodeHit(
+            path=h.path,
+            start_line=h.start_line,
+            end_line=h.end_line,
+            symbol=h.symbol,
+            kind=h.kind,
+            language=h.language,
+            score=h.score,
+            snippet=h.snippet(snippet_lines),
+        )
+        for h in hits
+    ]
 
 
 def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
@@ -68,29 +78,41 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
     read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
     Language = Annotated[
         str | None,
-        Field(description="Only this programming language (python, go, java, javascript, typescript, ruby, "
-                          "php, rust, c, cpp, csharp...), searched with its language adapter. Default: all "
-                          "indexed languages. See index_status for the languages present."),
-    ]  # fmt: skip
+        Field(
+            description="Only this programming language (python, go, java, javascript, typescript, ruby, "
+            "php, rust, c, cpp, csharp...), searched with its language adapter. Default: all "
+            "indexed languages. See index_status for the languages present."
+        ),
+    ]
     K = Annotated[int, Field(ge=1, le=limits.max_k, description=f"Number of results (1 to {limits.max_k})")]
 
     @server.tool(annotations=read_only, structured_output=True)
     def search_code(
-        query: Annotated[str, Field(min_length=1, max_length=limits.max_chars,
-                                    description="What to find: a natural-language description ('parse the "
-                                    "config file and apply defaults') or a piece of code")],  # fmt: skip
+        query: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=limits.max_chars,
+                description="What to find: a natural-language description ('parse the "
+                "config file and apply defaults') or a piece of code",
+            ),
+        ],
         k: K = 10,
         language: Language = None,
         path_glob: Annotated[
             str | list[str] | None,
-            Field(description="Only files matching this glob or any of these globs, relative to the tree "
-                              "root, e.g. 'src/**/*.py' ('**' crosses folders). No '..' or absolute paths."),
-        ] = None,  # fmt: skip
+            Field(
+                description="Only files matching this glob or any of these globs, relative to the tree "
+                "root, e.g. 'src/**/*.py' ('**' crosses folders). No '..' or absolute paths."
+            ),
+        ] = None,
         mode: Annotated[
             Literal["per-language", "unified"],
-            Field(description="'per-language' (default): each language searched with its own adapter, "
-                              "results fused by rank; 'unified': one search in the shared space"),
-        ] = "per-language",  # fmt: skip
+            Field(
+                description="'per-language' (default): each language searched with its own adapter, "
+                "results fused by rank; 'unified': one search in the shared space"
+            ),
+        ] = "per-language",
     ) -> list[CodeHit]:
         """Search the indexed source tree for code matching a description or a code snippet.
 
@@ -99,18 +121,25 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
         detected.
         """
         try:
-            return _hits(warm.search(query, k=k, language=language, path_glob=path_glob, mode=mode),
-                         snippet_lines)  # fmt: skip
+            return _hits(
+                warm.search(query, k=k, language=language, path_glob=path_glob, mode=mode), snippet_lines
+            )
         except RequestError as exc:
             raise ToolError(str(exc)) from exc
 
     @server.tool(annotations=read_only, structured_output=True)
     def find_similar_code(
-        code: Annotated[str, Field(min_length=1, max_length=limits.max_chars,
-                                   description="The code to find similar code for (a function, a few lines)")],
+        code: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=limits.max_chars,
+                description="The code to find similar code for (a function, a few lines)",
+            ),
+        ],
         language: Language = None,
         k: K = 10,
-    ) -> list[CodeHit]:  # fmt: skip
+    ) -> list[CodeHit]:
         """Find code similar to a given snippet (near-duplicates, other implementations of the same thing).
 
         Uses the code-to-code adapter. Give the snippet's language to search that language only.

@@ -6,10 +6,10 @@ tree use it; the file goes when the server stops (a file left by a killed server
 
 Example:
     >>> check_bind("127.0.0.1", None)      # loopback: no token needed
-    >>> check_bind("0.0.0.0", None)
+    >>> check_bind("0.0.0.0", None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: --host '0.0.0.0' exposes the server beyond this machine: set a token with --token or the LORACODE_SERVE_TOKEN environment variable
+    ValueError: --host '0.0.0.0' exposes the server beyond this machine: set a token with --token or the ...
 """
 
 from __future__ import annotations
@@ -67,14 +67,22 @@ class HttpServer:
         announce: Write ``server.json`` (off for a server that is not the index's holder, e.g. in tests).
     """
 
-    def __init__(self, app: Any, warm: WarmIndex, host: str = "127.0.0.1", port: int = 8765,
-                 announce: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, app: Any, warm: WarmIndex, host: str = "127.0.0.1", port: int = 8765, announce: bool = True
+    ) -> None:
         self.warm = warm
         self.host = host
         self.port = port
         self.announce = announce
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                lifespan="on", timeout_graceful_shutdown=5)  # fmt: skip
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
         self._server = _Uvicorn(config, self)
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,8 +95,14 @@ class HttpServer:
     def _listening(self, port: int) -> None:
         self.port = port
         if self.announce:
-            info = ServerInfo(pid=_pid(), host=self.host, port=port, root=str(self.warm.root),
-                              index_dir=str(self.warm.index_dir), watch=self.warm.watching)  # fmt: skip
+            info = ServerInfo(
+                pid=_pid(),
+                host=self.host,
+                port=port,
+                root=str(self.warm.root),
+                index_dir=str(self.warm.index_dir),
+                watch=self.warm.watching,
+            )
             write_server_file(self.warm.index_dir, info)
         logger.warning("loracode serve: %s on %s", self.warm.root, self.url)
         self._started.set()
@@ -107,7 +121,9 @@ class HttpServer:
         self._thread.start()
         if not self._started.wait(timeout):
             self.stop()
-            raise RuntimeError(f"The HTTP server did not start on {self.host}:{self.port} within {timeout:.0f}s")
+            raise RuntimeError(
+                f"The HTTP server did not start on {self.host}:{self.port} within {timeout:.0f}s"
+            )
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -20,10 +20,10 @@ Example:
     1
     >>> [hit.symbol for hit in warm.search("retry http get", k=1)]
     ['fetch_with_retry']
-    >>> warm.search("retry", path_glob="../*")
+    >>> warm.search("retry", path_glob="../*")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    loracode_serve.limits.RequestError: path_glob must stay inside the indexed tree ('..' is not allowed), got '../*'
+    loracode_serve.limits.RequestError: path_glob must stay inside the indexed tree ('..' is not allowed)...
     >>> warm.close()
 """
 
@@ -89,9 +89,25 @@ class SerialEdgeStore(EdgeStore):
             return iter(list(super().scroll(record, fields)))
 
 
-for _name in ("acquire", "open", "exists", "read_meta", "write_meta", "upsert", "delete_ids",
-              "delete_path_except", "delete_paths_not_in", "retrieve", "vectors_by_hash", "search",
-              "search_many", "count", "flush", "optimize", "close"):  # fmt: skip
+for _name in (
+    "acquire",
+    "open",
+    "exists",
+    "read_meta",
+    "write_meta",
+    "upsert",
+    "delete_ids",
+    "delete_path_except",
+    "delete_paths_not_in",
+    "retrieve",
+    "vectors_by_hash",
+    "search",
+    "search_many",
+    "count",
+    "flush",
+    "optimize",
+    "close",
+):
     setattr(SerialEdgeStore, _name, _serialized(_name))
 
 
@@ -129,7 +145,9 @@ class WarmIndex:
         if not self.root.is_dir():
             raise FileNotFoundError(f"root: no such folder to serve: {str(root)!r}")
         self.index_dir = (
-            Path(index_dir).expanduser().resolve() if index_dir is not None else self.root / DEFAULT_INDEX_DIRNAME
+            Path(index_dir).expanduser().resolve()
+            if index_dir is not None
+            else self.root / DEFAULT_INDEX_DIRNAME
         )
         self.limits = limits or Limits()
         self.first_index_timeout = first_index_timeout
@@ -157,9 +175,16 @@ class WarmIndex:
 
             model = LoRACodeModel.from_pretrained(dtype="auto")
         self.model = model
-        self.code_index = CodeIndex(self.root, model=model, store=self.store, index_dir=self.index_dir,
-                                    max_file_bytes=max_file_bytes, batch_size=batch_size, show_progress=False,
-                                    query_threads=None)  # fmt: skip
+        self.code_index = CodeIndex(
+            self.root,
+            model=model,
+            store=self.store,
+            index_dir=self.index_dir,
+            max_file_bytes=max_file_bytes,
+            batch_size=batch_size,
+            show_progress=False,
+            query_threads=None,
+        )
         try:
             self.code_index._open(for_write=True)  # checks the stored model/chunker before any request
         except Exception:
@@ -193,8 +218,12 @@ class WarmIndex:
     # ------------------------------------------------------------------ reading
     def _wait_first_index(self) -> None:
         if not self._first_index.wait(self.first_index_timeout):
-            raise RequestError(None, f"The index of {self.root} is still being built; retry shortly",
-                               status=503, code="index_not_ready")  # fmt: skip
+            raise RequestError(
+                None,
+                f"The index of {self.root} is still being built; retry shortly",
+                status=503,
+                code="index_not_ready",
+            )
 
     def search(
         self,
@@ -259,7 +288,11 @@ class WarmIndex:
     # ------------------------------------------------------------------ embedding
     def model_names(self) -> list[str]:
         """Names for ``/v1/models``: ``loracode/auto`` (routed), ``loracode/base`` and one per adapter."""
-        return [f"{MODEL_PREFIX}auto", f"{MODEL_PREFIX}base", *(MODEL_PREFIX + a for a in self.model.adapters)]
+        return [
+            f"{MODEL_PREFIX}auto",
+            f"{MODEL_PREFIX}base",
+            *(MODEL_PREFIX + a for a in self.model.adapters),
+        ]
 
     def _adapter_for(self, name: Any) -> str:
         if not isinstance(name, str) or not name:
@@ -267,8 +300,12 @@ class WarmIndex:
         bare = name[len(MODEL_PREFIX) :] if name.startswith(MODEL_PREFIX) else name
         if bare in ("auto", "base") or bare in self.model.adapters:
             return bare
-        raise RequestError("model", f"Unknown model {name!r}. Available: {', '.join(self.model_names())}",
-                           status=404, code="model_not_found")  # fmt: skip
+        raise RequestError(
+            "model",
+            f"Unknown model {name!r}. Available: {', '.join(self.model_names())}",
+            status=404,
+            code="model_not_found",
+        )
 
     def _adapter_task(self, adapter: str) -> str | None:
         entry = getattr(self.model, "manifest", None)
@@ -350,8 +387,11 @@ class WarmIndex:
                 "embedding_dim": int(self.model.embedding_dim),
                 "models": self.model_names(),
             },
-            "limits": {"max_inputs": self.limits.max_inputs, "max_chars": self.limits.max_chars,
-                       "max_k": self.limits.max_k},  # fmt: skip
+            "limits": {
+                "max_inputs": self.limits.max_inputs,
+                "max_chars": self.limits.max_chars,
+                "max_k": self.limits.max_k,
+            },
             "uptime_s": round(time.time() - self.started, 1),
         }
 

@@ -42,7 +42,9 @@ class _TreeFilter(DefaultFilter):
     """``watchfiles``' default filter, plus the index folder (the server's own writes are no edits)."""
 
     def __init__(self, index_dir: Path) -> None:
-        super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, ".loracode"), ignore_paths=(str(index_dir),))
+        super().__init__(
+            ignore_dirs=(*DefaultFilter.ignore_dirs, ".loracode"), ignore_paths=(str(index_dir),)
+        )
 
 
 class Watcher:
@@ -58,8 +60,9 @@ class Watcher:
 
     def __init__(self, warm: WarmIndex, *, quiet_ms: int = 150, max_group_ms: int = 1000, poll: bool = False):
         if quiet_ms < 1 or max_group_ms < quiet_ms:
-            raise ValueError(f"need 1 <= quiet_ms <= max_group_ms, got quiet_ms={quiet_ms}, "
-                             f"max_group_ms={max_group_ms}")  # fmt: skip
+            raise ValueError(
+                f"need 1 <= quiet_ms <= max_group_ms, got quiet_ms={quiet_ms}, max_group_ms={max_group_ms}"
+            )
         self.warm = warm
         self.quiet_ms = quiet_ms
         self.max_group_ms = max_group_ms
@@ -78,10 +81,17 @@ class Watcher:
     def _run(self) -> None:
         first = True
         try:
-            for changes in watch(self.warm.root, watch_filter=_TreeFilter(self.warm.index_dir),
-                                 debounce=self.max_group_ms, step=self.quiet_ms, stop_event=self._stop,
-                                 rust_timeout=200, yield_on_timeout=True, raise_interrupt=False,
-                                 force_polling=self.poll or None):  # fmt: skip
+            for changes in watch(
+                self.warm.root,
+                watch_filter=_TreeFilter(self.warm.index_dir),
+                debounce=self.max_group_ms,
+                step=self.quiet_ms,
+                stop_event=self._stop,
+                rust_timeout=200,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                force_polling=self.poll or None,
+            ):
                 if self._stop.is_set():
                     break
                 if not (first or changes):
