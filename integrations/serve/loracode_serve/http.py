@@ -174,7 +174,7 @@ async def _search(request: Request, warm: WarmIndex) -> JSONResponse:
         partial(
             warm.search,
             body["query"],
-            k=body.get("k", 10),
+            k=body.get("k"),
             language=body.get("language"),
             path_glob=body.get("path_glob"),
             mode=body.get("mode", "per-language"),
@@ -190,7 +190,7 @@ async def _similar(request: Request, warm: WarmIndex) -> JSONResponse:
     if "code" not in body:
         raise RequestError("code", "code is required: the piece of code to find similar code for")
     hits = await anyio.to_thread.run_sync(
-        partial(warm.find_similar, body["code"], language=body.get("language"), k=body.get("k", 10)),
+        partial(warm.find_similar, body["code"], language=body.get("language"), k=body.get("k")),
     )
     return JSONResponse({"object": "list", "data": [hit_json(h) for h in hits]})
 

@@ -84,6 +84,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
             "indexed languages. See index_status for the languages present."
         ),
     ]
+    default_k = min(10, limits.max_k)
     K = Annotated[int, Field(ge=1, le=limits.max_k, description=f"Number of results (1 to {limits.max_k})")]
 
     @server.tool(annotations=read_only, structured_output=True)
@@ -97,7 +98,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
                 "config file and apply defaults') or a piece of code",
             ),
         ],
-        k: K = 10,
+        k: K = default_k,
         language: Language = None,
         path_glob: Annotated[
             str | list[str] | None,
@@ -138,7 +139,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
             ),
         ],
         language: Language = None,
-        k: K = 10,
+        k: K = default_k,
     ) -> list[CodeHit]:
         """Find code similar to a given snippet (near-duplicates, other implementations of the same thing).
 

@@ -229,7 +229,7 @@ class WarmIndex:
         self,
         query: Any,
         *,
-        k: Any = 10,
+        k: Any = None,
         language: Any = None,
         path_glob: Any = None,
         mode: Any = "per-language",
@@ -240,7 +240,7 @@ class WarmIndex:
 
         Args:
             query: Natural-language text or code (its type is detected unless ``task`` says).
-            k: Hits wanted (1 to ``limits.max_k``).
+            k: Hits wanted (1 to ``limits.max_k``; default 10, or ``max_k`` if lower).
             language: Only this language, searched in its adapter's space.
             path_glob: A glob or list of globs relative to the tree (``src/**/*.py``).
             mode: ``"per-language"`` (per-space search, fused) or ``"unified"``.
@@ -252,7 +252,7 @@ class WarmIndex:
             or deleted since it was indexed, is left out).
         """
         query = check_text(query, field, self.limits)
-        k = check_k(k, self.limits)
+        k = check_k(min(10, self.limits.max_k) if k is None else k, self.limits)
         language = check_language(language)
         globs = check_path_globs(path_glob, self.limits)
         mode = check_choice(mode, "mode", SEARCH_MODES)
@@ -261,7 +261,7 @@ class WarmIndex:
         hits = self.code_index.search(query, language=language, k=k, path_glob=globs, task=task, mode=mode)
         return [hit for hit in hits if self.inside_tree(hit.path)]
 
-    def find_similar(self, code: Any, *, language: Any = None, k: Any = 10) -> list[Hit]:
+    def find_similar(self, code: Any, *, language: Any = None, k: Any = None) -> list[Hit]:
         """Code like ``code`` (a code-to-code search)."""
         return self.search(code, k=k, language=language, task="code2code", field="code")
 
