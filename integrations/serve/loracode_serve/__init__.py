@@ -19,12 +19,31 @@ Example:
 
 from __future__ import annotations
 
-from loracode_serve.http import AccessGuard, create_app
-from loracode_serve.limits import Limits, RequestError
-from loracode_serve.mcp_tools import CodeHit, create_mcp
-from loracode_serve.runner import HttpServer, check_bind
-from loracode_serve.warm import WarmIndex
-from loracode_serve.watch import Watcher
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from loracode_serve.http import AccessGuard, create_app
+    from loracode_serve.limits import Limits, RequestError
+    from loracode_serve.mcp_tools import CodeHit, create_mcp
+    from loracode_serve.runner import HttpServer, check_bind
+    from loracode_serve.warm import WarmIndex
+    from loracode_serve.watch import Watcher
+
+# Lazy: `loracode --help` and `loracode search` import this package (through the `serve` command's
+# registration) and must not pay for the MCP SDK, uvicorn or watchfiles.
+_HOMES = {
+    "AccessGuard": "http",
+    "CodeHit": "mcp_tools",
+    "HttpServer": "runner",
+    "Limits": "limits",
+    "RequestError": "limits",
+    "WarmIndex": "warm",
+    "Watcher": "watch",
+    "check_bind": "runner",
+    "create_app": "http",
+    "create_mcp": "mcp_tools",
+}
 
 __all__ = [
     "AccessGuard",
@@ -39,3 +58,9 @@ __all__ = [
     "create_mcp",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"loracode_serve.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'loracode_serve' has no attribute {name!r}")

@@ -10,9 +10,18 @@ import loracode_serve
 
 def test_all_is_sorted_and_complete():
     assert loracode_serve.__all__ == sorted(loracode_serve.__all__)
-    public = {name for name in vars(loracode_serve) if not name.startswith("_")}
-    modules = {"cli", "http", "limits", "mcp_tools", "runner", "warm", "watch", "annotations"}
-    assert public - modules == set(loracode_serve.__all__)
+    assert set(loracode_serve.__all__) == set(loracode_serve._HOMES)
+    for name in loracode_serve.__all__:
+        assert getattr(loracode_serve, name).__name__ == name
+
+
+def test_registering_the_command_stays_light():
+    code = (
+        "import sys; from loracode_embed.cli import build_parser; build_parser(); "
+        "print([m for m in ('mcp', 'uvicorn', 'watchfiles', 'starlette') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_core_and_indexer_do_not_import_the_server():
