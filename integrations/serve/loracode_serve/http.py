@@ -36,6 +36,7 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
@@ -200,8 +201,6 @@ async def _status(request: Request, warm: WarmIndex) -> JSONResponse:
 
 
 async def _health(request: Request, warm: WarmIndex) -> JSONResponse:
-    import os
-
     return JSONResponse(
         {"status": "ok", "pid": os.getpid(), "root": str(warm.root), "index_dir": str(warm.index_dir)}
     )
