@@ -3,9 +3,10 @@
 The texts are the chunks of some standard-library packages (tree-sitter chunker, as `loracode index` cuts
 them), embedded for Python text2code (adapter `text2code-python`). A `loracode serve` process (CPU,
 float32) serves a one-file tree; this process loads the same model. Each round embeds every text three
-ways, one after the other: in-process from the main thread, in-process from a worker thread (the way the
-server calls the model), and through `/v1/embeddings` (batches of 64, one client, base64). The vectors are
-checked equal across the three.
+ways, one after the other, in calls of BATCH texts (64; the model sorts each call's texts by length, so
+the call size changes padding, and it is the same for all three): in-process from the main thread,
+in-process from a worker thread (the way the server calls the model), and through `/v1/embeddings` (one
+client, base64). The vectors are checked equal across the three.
 
     python benchmarks/serve_throughput.py          # with loracode-serve installed (make install)
 
@@ -34,6 +35,7 @@ import numpy as np
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http").split(",")
 N_TEXTS = int(os.environ.get("N_TEXTS", "96"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+BATCH = int(os.environ.get("BATCH", "64"))  # texts per call: per HTTP request, and per in-process call
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-serve-throughput-")))
 OUT = Path(__file__).resolve().parent / "results" / os.environ.get("RESULTS", "serve_throughput.json")
 
@@ -79,8 +81,8 @@ def main() -> None:
 
         def over_http() -> np.ndarray:
             rows = []
-            for start in range(0, len(texts), 64):
-                body = {"model": "loracode/auto", "input": texts[start : start + 64], "language": "python",
+            for start in range(0, len(texts), BATCH):
+                body = {"model": "loracode/auto", "input": texts[start : start + BATCH], "language": "python",
                         "encoding_format": "base64"}  # fmt: skip
                 r = http.post("/v1/embeddings", json=body)
                 r.raise_for_status()
@@ -90,7 +92,8 @@ def main() -> None:
             return np.stack(rows)
 
         def in_process() -> np.ndarray:
-            return model.encode_code(texts, languages="python", batch_size=32)
+            return np.concatenate([model.encode_code(texts[start : start + BATCH], languages="python", batch_size=32)
+                                   for start in range(0, len(texts), BATCH)])  # fmt: skip
 
         def in_worker_thread() -> np.ndarray:
             out: list[np.ndarray] = []
