@@ -209,6 +209,8 @@ def _running_server(args: argparse.Namespace, root: Path | None) -> ServerInfo |
 
 
 def _search_via_server(server: ServerInfo, args: argparse.Namespace) -> list[Hit]:
+    from loracode_qdrant.index import Hit  # local: keeps working where the CLI's module imports are lazy
+
     body = {"query": args.query, "k": args.k, "language": args.language, "path_glob": args.path_glob,
             "task": args.task, "mode": args.mode}  # fmt: skip
     answer = request_json(server, "POST", "/v1/search", body)
@@ -217,6 +219,8 @@ def _search_via_server(server: ServerInfo, args: argparse.Namespace) -> list[Hit
 
 
 def _index_via_server(server: ServerInfo, rebuild: bool) -> IndexSummary:
+    from loracode_qdrant.index import IndexSummary
+
     if rebuild:
         raise RuntimeError(
             f"`loracode serve` (pid {server.pid}, {server.url}) holds the index at {server.index_dir} and "
