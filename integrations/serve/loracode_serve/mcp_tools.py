@@ -26,7 +26,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from loracode_serve.limits import RequestError
-from loracode_serve.warm import WarmIndex
+from loracode_serve.warm import SEARCH_MODES, WarmIndex
 
 INSTRUCTIONS = (
     "Semantic code search over one source tree, kept current while files change. Use search_code to find "
@@ -48,6 +48,14 @@ class CodeHit(BaseModel):
     language: str = Field(description="Language of the file")
     score: float = Field(description="Cosine similarity to the query (higher is closer)")
     snippet: str = Field(description="The first non-blank lines of the chunk")
+
+
+_MODE_HELP = {
+    "per-language": "each language searched with its own adapter, results fused by rank",
+    "unified": "one search in the shared space, all languages",
+    "hybrid": "dense spaces and identifier-aware keyword search (BM25), fused",
+    "sparse": "keyword search (BM25) only",
+}
 
 
 def _hits(hits: list[Any], snippet_lines: int) -> list[CodeHit]:
@@ -85,6 +93,10 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
         ),
     ]
     default_k = min(10, limits.max_k)
+    mode_help = "; ".join(
+        f"'{m}'{' (default)' if m == 'per-language' else ''}: {_MODE_HELP.get(m, 'see docs/indexing.md')}"
+        for m in SEARCH_MODES
+    )
     K = Annotated[int, Field(ge=1, le=limits.max_k, description=f"Number of results (1 to {limits.max_k})")]
 
     @server.tool(annotations=read_only, structured_output=True)
@@ -107,13 +119,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
                 "root, e.g. 'src/**/*.py' ('**' crosses folders). No '..' or absolute paths."
             ),
         ] = None,
-        mode: Annotated[
-            Literal["per-language", "unified"],
-            Field(
-                description="'per-language' (default): each language searched with its own adapter, "
-                "results fused by rank; 'unified': one search in the shared space"
-            ),
-        ] = "per-language",
+        mode: Annotated[Literal[SEARCH_MODES], Field(description=mode_help)] = "per-language",
     ) -> list[CodeHit]:
         """Search the indexed source tree for code matching a description or a code snippet.
 
