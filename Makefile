@@ -13,22 +13,23 @@ LOCK = requirements.lock
 # registry `torch==2.13.0` is the CPU wheel. The lock pins everything else.
 TORCH = torch==2.13.0
 # Each integration is its own distribution with its own tests (run from its folder: own pytest config).
-INTEGRATIONS = integrations/langchain integrations/llama-index integrations/qdrant
+INTEGRATIONS = integrations/langchain integrations/llama-index integrations/qdrant integrations/serve
 SUITES = . $(INTEGRATIONS)
 PACKAGES = -e ".[dev,train,mine]" $(foreach dir,$(INTEGRATIONS),-e "./$(dir)[test]")
 # uv resolves the lock and the lowest-version set (pip cannot resolve lowest versions); pip installs.
+OWN_DISTRIBUTIONS = loracode-embed langchain-loracode llama-index-embeddings-loracode loracode-qdrant loracode-serve
 UV = $(abspath .venv-uv)/bin/uv
 UV_VERSION = uv==0.13.9
 # Where the CPU wheel sits in a local folder (this project's machines), the resolver sees it there.
 CPU_WHEELS = $(wildcard /opt/wheels)
 RESOLVE = $(UV) pip compile --quiet --no-header $(if $(CPU_WHEELS),--find-links $(CPU_WHEELS)) \
 	--override $(abspath .torch-override.txt) \
-	$(foreach pkg,loracode-embed langchain-loracode llama-index-embeddings-loracode loracode-qdrant,--no-emit-package $(pkg))
+	$(foreach pkg,$(OWN_DISTRIBUTIONS),--no-emit-package $(pkg))
 
 .PHONY: install test demo lock test-latest test-min
 
 # $(call build_venv,DIR,PIP_OPTIONS): a fresh virtual environment with torch's CPU wheel first, then the
-# four distributions (editable, with their test extras).
+# five distributions (editable, with their test extras).
 define build_venv
 	rm -rf $(1)
 	$(PYTHON) -m venv $(1)

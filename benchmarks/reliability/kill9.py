@@ -18,9 +18,17 @@ build nothing run to the end):
     KILL_AT=optimize TRIALS=4 SOURCE_PACKAGES=asyncio,idlelib,tkinter,unittest,lib2to3,xml RESULTS=X.json
     (then PYTHONPATH and the script as above)
 
+TARGET=serve kills `loracode serve`'s live index instead (a WarmIndex with its Watcher, as
+`loracode serve --watch` runs them; needs loracode-serve installed): fresh trials kill it during its first
+index pass; incremental trials let that pass finish, then edit the tree under the running watcher and kill
+it during the re-index the edits start. The next start must repair the index (its first pass runs to the
+end), which must then equal a clean index of the tree:
+
+    TARGET=serve TRIALS=20 PYTHONPATH=.:integrations/qdrant:integrations/serve python benchmarks/reliability/kill9.py
+
 MODEL=fake uses loracode_qdrant.testing.FakeModel (store behaviour does not depend on the model; the
 run is short enough for many kills); MODEL=default uses the real default bundle (MiniLM, CPU).
-Writes benchmarks/results/kill9_<model>.json (another name under benchmarks/results/ with RESULTS=NAME,
+Writes benchmarks/results/kill9_<model>.json (kill9_serve_<model>.json with TARGET=serve) (another name under benchmarks/results/ with RESULTS=NAME,
 e.g. for a second batch with another SEED).
 """
 
@@ -44,10 +52,13 @@ MODEL = os.environ.get("MODEL", "fake")
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http,logging,urllib,email,concurrent").split(",")
 SEED = int(os.environ.get("SEED", "0"))
 KILL_AT = os.environ.get("KILL_AT", "random")  # "random" delay, or "optimize": once an HNSW build starts
+TARGET = os.environ.get("TARGET", "index")  # "index": a loracode index run; "serve": the server's live index
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-kill9-")))
-OUT = Path(__file__).resolve().parents[1] / "results" / os.environ.get("RESULTS", f"kill9_{MODEL}.json")
+_DEFAULT_OUT = f"kill9_{MODEL}.json" if TARGET == "index" else f"kill9_serve_{MODEL}.json"
+OUT = Path(__file__).resolve().parents[1] / "results" / os.environ.get("RESULTS", _DEFAULT_OUT)
 REPO = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'integrations' / 'qdrant'}"}
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    [str(REPO), str(REPO / "integrations" / "qdrant"), str(REPO / "integrations" / "serve")])}  # fmt: skip
 
 CHILD = """
 import sys
@@ -62,6 +73,98 @@ print("ready", flush=True)
 with CodeIndex(sys.argv[1], model=model, index_dir=sys.argv[2], batch_size=16, show_progress=False) as index:
     print(index.index().to_dict(), flush=True)
 """
+
+
+# The server's live index: WarmIndex + Watcher, as `loracode serve --watch` runs them. Prints "ready" once
+# the model is loaded and the watcher started, then "refreshed N" after each completed index pass; closing
+# its stdin stops it cleanly.
+SERVE_CHILD = """
+import sys, threading, time
+from loracode_serve import WarmIndex, Watcher
+if sys.argv[3] == "fake":
+    from loracode_qdrant.testing import FakeModel
+    model = FakeModel(dim=384, max_seq_length=256)
+else:
+    from loracode_embed import LoRACodeModel
+    model = LoRACodeModel.from_pretrained(device="cpu")
+warm = WarmIndex(sys.argv[1], model=model, index_dir=sys.argv[2], batch_size=16)
+watcher = Watcher(warm, quiet_ms=50).start()
+print("ready", flush=True)
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+seen = 0
+while not done.wait(0.02):
+    if warm.refreshes != seen:
+        seen = warm.refreshes
+        print(f"refreshed {seen}", flush=True)
+watcher.stop()
+warm.close()
+"""
+
+
+class ServerChild:
+    """A SERVE_CHILD process."""
+
+    def __init__(self, tree: Path, idx: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVE_CHILD, str(tree), str(idx), MODEL], env=ENV,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)  # fmt: skip
+        assert self.readline() == "ready"
+
+    def readline(self) -> str:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.readline().strip()
+
+    def wait_refreshes(self, n: int) -> None:
+        while (line := self.readline()) != f"refreshed {n}":
+            assert line, "the server child exited"
+
+    def kill_after(self, delay: float) -> bool:
+        try:
+            self.proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        return self.proc.wait() == -signal.SIGKILL
+
+    def stop(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait()
+
+
+def serve_trial(tree: Path, idx: Path, trial: int, rng: random.Random, estimate: dict[str, float]) -> dict:
+    """Kill the live index mid-pass (first pass, or a watcher re-index after edits), restart, compare."""
+    if trial % 2 == 0:
+        shutil.rmtree(idx, ignore_errors=True)
+        child = ServerChild(tree, idx)
+        delay = rng.uniform(0.0, 0.9 * estimate["full"])
+    else:
+        child = ServerChild(tree, idx)
+        child.wait_refreshes(1)  # the start-up pass is done: the index matches the tree
+        mutate(tree, rng)  # edits under the running watcher start a re-index
+        delay = rng.uniform(0.0, 0.9 * estimate["incremental"] + 0.05)
+    t0 = time.perf_counter()
+    killed = child.kill_after(delay)
+    after_kill = snapshot(idx) if (idx / "shard" / "edge_config.json").exists() else None
+    incomplete = check_done_files_complete(after_kill) if after_kill else 0
+    t1 = time.perf_counter()
+    restarted = ServerChild(tree, idx)
+    restarted.wait_refreshes(1)  # the next start's first pass repairs the index
+    repair_s = time.perf_counter() - t1
+    rc = restarted.stop()
+    clean_idx = WORK / "clean"
+    shutil.rmtree(clean_idx, ignore_errors=True)
+    assert run_indexer(tree, clean_idx)[0] == 0, "clean run failed"
+    result = compare(snapshot(idx), snapshot(clean_idx))
+    if trial % 2 == 0:
+        estimate["full"] = max(0.2, repair_s)
+    else:
+        estimate["incremental"] = max(0.2, repair_s)
+    return {"trial": trial, "kind": "incremental" if trial % 2 else "fresh", "kill_after_s": round(delay, 2),
+            "killed": killed, "killed_run_s": round(t1 - t0, 2), "repair_s": round(repair_s, 2),
+            "points_after_kill": after_kill["total"] if after_kill else 0,
+            "done_files_with_missing_chunks": incomplete, "killed_during_optimize": False, **result,
+            "ok": rc == 0 and incomplete == 0 and not any(result.values())}  # fmt: skip
 
 
 def _building(idx: Path) -> bool:
@@ -165,7 +268,12 @@ def main() -> None:
     idx = WORK / "idx"
     trials = []
     incremental_s = 1.0  # running estimate of an incremental run's length, for kill delays
+    estimate = {"full": 5.0, "incremental": 1.0}  # TARGET=serve: the same, for the server's passes
     for trial in range(TRIALS):
+        if TARGET == "serve":
+            trials.append(serve_trial(tree, idx, trial, rng, estimate))
+            print(json.dumps(trials[-1]), flush=True)
+            continue
         if trial % 2 == 1:
             mutate(tree, rng)  # incremental: on top of the previous trial's store
         else:
@@ -202,6 +310,7 @@ def main() -> None:
         )
         print(json.dumps(trials[-1]), flush=True)
     summary = {
+        "target": TARGET,
         "model": MODEL,
         "trials": len(trials),
         "killed_mid_run": sum(t["killed"] for t in trials),

@@ -16,6 +16,7 @@ from typing import Any
 from loracode_embed.precision import DTYPES
 
 from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexSummary
+from loracode_qdrant.server_link import ServerInfo, find_server, request_json
 
 
 def register(subparsers: Any) -> None:
@@ -123,6 +124,11 @@ def _run_index(args: argparse.Namespace) -> int:
     root = Path(args.path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"No such folder to index: {args.path!r}")
+    server = _running_server(args, root)
+    if server is not None:  # it is the index's only writer: ask it to re-index
+        summary = _index_via_server(server, args.rebuild)
+        print(json.dumps(summary.to_dict(), indent=2) if args.json else format_summary(summary))
+        return 0
     show = False if args.no_progress or args.json else None
     index = _make_index(args, root, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
                         show_progress=show)  # fmt: skip
@@ -180,14 +186,49 @@ def _run_search(args: argparse.Namespace) -> int:
         root = None
     else:
         root = _find_root(Path.cwd())
-    with _make_index(args, root, query_only=True, show_progress=False) as index:
-        hits = index.search(args.query, language=args.language, k=args.k, path_glob=args.path_glob,
-                            task=args.task, mode=args.mode)  # fmt: skip
+    server = _running_server(args, root)
+    if server is not None:  # a warm server holds this index: no model load, no store lock
+        hits = _search_via_server(server, args)
+    else:
+        with _make_index(args, root, query_only=True, show_progress=False) as index:
+            hits = index.search(args.query, language=args.language, k=args.k, path_glob=args.path_glob,
+                                task=args.task, mode=args.mode)  # fmt: skip
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2))
     else:
         print(format_hits(hits, args.lines, color=sys.stdout.isatty()))
     return 0
+
+
+def _running_server(args: argparse.Namespace, root: Path | None) -> ServerInfo | None:
+    """The live ``loracode serve`` holding this embedded index, if any (see :mod:`.server_link`)."""
+    if args.qdrant_url or (root is None and not args.index_dir):
+        return None
+    index_dir = Path(args.index_dir).expanduser() if args.index_dir else root / DEFAULT_INDEX_DIRNAME  # type: ignore[operator]
+    return find_server(index_dir)
+
+
+def _search_via_server(server: ServerInfo, args: argparse.Namespace) -> list[Hit]:
+    from loracode_qdrant.index import Hit  # local: keeps working where the CLI's module imports are lazy
+
+    body = {"query": args.query, "k": args.k, "language": args.language, "path_glob": args.path_glob,
+            "task": args.task, "mode": args.mode}  # fmt: skip
+    answer = request_json(server, "POST", "/v1/search", body)
+    names = Hit.__dataclass_fields__
+    return [Hit(**{key: value for key, value in hit.items() if key in names}) for hit in answer["data"]]
+
+
+def _index_via_server(server: ServerInfo, rebuild: bool) -> IndexSummary:
+    from loracode_qdrant.index import IndexSummary
+
+    if rebuild:
+        raise RuntimeError(
+            f"`loracode serve` (pid {server.pid}, {server.url}) holds the index at {server.index_dir} and "
+            "is its only writer; stop it before `loracode index --rebuild`."
+        )
+    print(f"Index held by `loracode serve` (pid {server.pid}, {server.url}): it re-indexes.", file=sys.stderr)
+    answer = request_json(server, "POST", "/v1/reindex", {})
+    return IndexSummary(**answer["summary"])
 
 
 def format_hits(hits: list[Hit], lines: int = 4, color: bool = False) -> str:

@@ -1,0 +1,111 @@
+"""Search latency through a running `loracode serve`: `loracode search` from the shell, HTTP `/v1/search`,
+and the MCP `search_code` tool over streamable HTTP (the SDK's client), p50/p95 wall.
+
+A copy of some standard-library packages is indexed and served (default bundle, CPU, dtype auto) on a
+free loopback port; each path then answers QUERIES x REPEATS searches (k=10) in turn.
+
+    python benchmarks/serve_latency.py          # with loracode-serve installed (make install)
+
+Writes benchmarks/results/serve_latency.json (RESULTS=NAME for another name).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+
+SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http").split(",")
+REPEATS = int(os.environ.get("REPEATS", "5"))
+WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-serve-latency-")))
+OUT = Path(__file__).resolve().parent / "results" / os.environ.get("RESULTS", "serve_latency.json")
+QUERIES = ["parse a json document", "send an http request with headers", "read the response body",
+           "encode a string as json", "def loads(s): return decode(s)", "split a url into parts"]  # fmt: skip
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"n": len(ordered), "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
+            "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1)}  # fmt: skip
+
+
+def main() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    tree = WORK / "tree"
+    for name in SOURCE_PACKAGES:
+        shutil.copytree(stdlib / name, tree / name, ignore=shutil.ignore_patterns("__pycache__", "test*"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = open(WORK / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "loracode_embed.cli", "serve", str(tree), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        while True:
+            try:
+                status = httpx.get(url + "/v1/status", timeout=5).json()
+                if status["state"] == "ready":
+                    break
+            except (httpx.HTTPError, KeyError):
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: see {WORK / 'server.log'}")
+            time.sleep(0.5)
+        queries = QUERIES * REPEATS
+        cli, http_times = [], []
+        loracode = str(Path(sys.executable).with_name("loracode"))
+        for q in queries:
+            t = time.perf_counter()
+            subprocess.run([loracode, "search", "-k", "10", q], cwd=tree, check=True, capture_output=True)
+            cli.append(time.perf_counter() - t)
+        with httpx.Client(base_url=url) as client:
+            for q in queries:
+                t = time.perf_counter()
+                client.post("/v1/search", json={"query": q, "k": 10}).raise_for_status()
+                http_times.append(time.perf_counter() - t)
+
+        async def mcp_times() -> list[float]:
+            from mcp import ClientSession
+            from mcp.client.streamable_http import streamable_http_client
+
+            out = []
+            async with (
+                streamable_http_client(url + "/mcp") as (read, write, *_),
+                ClientSession(read, write) as s,
+            ):
+                await s.initialize()
+                for q in queries:
+                    t = time.perf_counter()
+                    result = await s.call_tool("search_code", {"query": q, "k": 10})
+                    assert not result.is_error
+                    out.append(time.perf_counter() - t)
+            return out
+
+        mcp = anyio.run(mcp_times)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    result = {
+        "machine": f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at end",
+        "source_packages": SOURCE_PACKAGES, "files": status["files"], "chunks": status["chunks"],
+        "loracode_search_cli": percentiles(cli), "http_v1_search": percentiles(http_times),
+        "mcp_search_code_streamable_http": percentiles(mcp),
+    }  # fmt: skip
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
