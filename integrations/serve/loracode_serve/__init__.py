@@ -10,11 +10,13 @@
 * :class:`Watcher` (``watch``): re-indexes after file changes;
 * :class:`HttpServer` (``runner``): uvicorn, plus the discovery file ``loracode search`` looks for.
 
-Example:
-    >>> from loracode_serve import WarmIndex, create_app, create_mcp   # doctest: +SKIP
-    >>> warm = WarmIndex("~/src/myrepo")                              # doctest: +SKIP
-    >>> warm.refresh()                                                # doctest: +SKIP
-    >>> HttpServer(create_app(warm, mcp=create_mcp(warm)), warm).run()  # doctest: +SKIP
+Example (it starts a server, so it is shown here and exercised by the tests, not run as a doctest)::
+
+    from loracode_serve import HttpServer, WarmIndex, create_app, create_mcp
+
+    warm = WarmIndex("~/src/myrepo")
+    warm.refresh()
+    HttpServer(create_app(warm, mcp=create_mcp(warm)), warm).run()
 """
 
 from __future__ import annotations
