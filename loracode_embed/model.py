@@ -410,6 +410,7 @@ class LoRACodeModel:
         paths: Sequence[str | os.PathLike[str]] | None = None,
         task: str = "text2code",
         *,
+        language: str | None = None,
         adapter: str = "auto",
         batch_size: int = 32,
         strict: bool = False,
@@ -421,6 +422,8 @@ class LoRACodeModel:
             texts: The code snippets.
             languages: One language for all, or one per item (``None`` items use the task adapter).
             paths: Instead of ``languages``: file paths, mapped to languages by extension.
+            language: One language for all items, as in :meth:`encode_query` (an alias of a single
+                ``languages=``; give one of the two).
             task: ``"text2code"`` (code to be found by natural-language queries) or ``"code2code"``.
             adapter: ``"auto"`` routes per item; ``"base"`` or an adapter name forces one for all.
 
@@ -431,9 +434,20 @@ class LoRACodeModel:
             >>> model = LoRACodeModel.from_pretrained()
             >>> model.encode_code(["package main", "puts 1"], paths=["a.go", "b.rb"]).shape
             (2, 384)
+            >>> model.encode_code(["func F() {}"], language="go").shape
+            (1, 384)
         """
         texts = check_texts(texts, "texts")
         check_task(task)
+        if language is not None:
+            if languages is not None:
+                raise ValueError(
+                    "pass either language= (one language for all items) or languages= (one or per item), "
+                    "not both"
+                )
+            if not isinstance(language, str):
+                raise TypeError(f"language must be a string, got {type(language).__name__}: {language!r}")
+            languages = language
         langs = item_languages(len(texts), languages, paths)
         if adapter == "auto":
             names = [self._route(task, lang).adapter for lang in langs]
