@@ -13,10 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +261,26 @@ def check_no_code(model_dir: Path, trust_remote_code: bool) -> None:
             f"{model_dir} contains code that loading would run: {'; '.join(reasons)}. "
             "Pass trust_remote_code=True only if you trust its author."
         )
+
+
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Within the block, transformers shows no "Loading weights" progress bars, unless loracode logs at
+    INFO level (``loracode -v``) and stderr is a terminal.
+
+    Example:
+        >>> with quiet_loading():
+        ...     pass
+    """
+    if logging.getLogger("loracode_embed").isEnabledFor(logging.INFO) and sys.stderr.isatty():
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()

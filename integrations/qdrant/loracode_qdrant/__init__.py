@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
 from loracode_qdrant.fusion import reciprocal_rank_fusion
-from loracode_qdrant.index import CodeIndex, Hit, IndexSummary
+from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary, group_hits
+from loracode_qdrant.runlog import RunRecord
 from loracode_qdrant.store import EdgeStore, ServerStore, Store, StoreLockedError
 from loracode_qdrant.walk import walk_tree
 
@@ -22,10 +23,13 @@ __all__ = [
     "CodeIndex",
     "EdgeStore",
     "Hit",
+    "IndexStatus",
     "IndexSummary",
+    "RunRecord",
     "ServerStore",
     "Store",
     "StoreLockedError",
+    "group_hits",
     "reciprocal_rank_fusion",
     "walk_tree",
 ]
