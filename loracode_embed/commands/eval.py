@@ -20,6 +20,7 @@ import json
 import logging
 from typing import Any
 
+from loracode_embed.cli_args import positive_int
 from loracode_embed.commands.embed import DTYPE_HELP
 from loracode_embed.evaluation.pairs_file import read_pairs_jsonl
 from loracode_embed.evaluation.presets import describe, load_preset, preset_names
@@ -29,6 +30,21 @@ from loracode_embed.languages import canonical_language
 from loracode_embed.precision import DTYPES
 
 logger = logging.getLogger(__name__)
+
+#: ``eval --help``: plain text (the module docstring is reStructuredText for the docs).
+DESCRIPTION = """\
+Retrieval metrics of a model bundle on a pairs file or a named preset.
+
+Each query's gold is its own code; the candidates are all codes of the pairs file plus --corpus,
+deduplicated by code text. Prints MRR (full ranking), NDCG@10, Recall@1/5/10, the numbers of queries
+and candidates, and the adapter used per language."""
+EPILOG = """\
+examples:
+  loracode eval --pairs FILE.jsonl --corpus MORE.jsonl --language go
+  loracode eval --preset cosqa-test --adapter base --json
+
+--json prints one JSON object with the keys mrr, ndcg@10, recall@1, recall@5, recall@10, n_queries,
+n_candidates, adapters (plus set, task and, for multi-set presets such as csn-cloze, per_set)."""
 
 
 def load_model(path: str | None, device: str | None = None, dtype: str | None = None) -> Any:
@@ -43,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "eval",
         help="retrieval metrics (MRR, NDCG@10, Recall@k) on a pairs file or a named preset",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
@@ -60,7 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--task", choices=TASKS, default=None, help="default: the set's task (text2code for --pairs)"
     )
     p.add_argument("--language", metavar="L", default=None, help="evaluate only pairs of this code language")
-    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="encoding batch size (default 64)")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=64, metavar="N", help="encoding batch size (default 64)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--limit",
