@@ -726,18 +726,21 @@ class CodeIndex:
         languages: Sequence[str] | None = None,
         task: str = "auto",
         mode: str = "per-language",
+        group: bool = True,
     ) -> list[Hit]:
         """Search the index.
 
         Args:
             query: Natural-language text or a piece of code.
             language: Search this language only, in its adapter's space.
-            k: Number of hits.
+            k: Number of hits (definitions, see ``group``).
             path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
             languages: Restrict to these languages (each searched in its own space, then fused).
             task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
             mode: ``"per-language"`` (default: per-space search with language filters, fused) or
                 ``"unified"`` (one search in the unified space, no language filter).
+            group: One hit per definition (default): the parts of a long function or class are one
+                hit, the best part, and ``k`` counts definitions. ``False``: every chunk on its own.
 
         Raises:
             FileNotFoundError: there is no index yet.
@@ -790,6 +793,8 @@ class CodeIndex:
             searches.append((space, vec.tolist(), langs))
         # Parts of one long definition are grouped into one hit, so k counts definitions: fetch more
         # chunks than k, and more again in the rare case that parts crowd out k definitions.
+        if not group:
+            return self._search_once(searches, k, paths)[0]
         limit = k * GROUP_FETCH
         while True:
             hits, exhausted = self._search_once(searches, limit, paths)
