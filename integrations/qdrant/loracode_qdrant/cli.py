@@ -21,7 +21,14 @@ from typing import Any
 from loracode_embed.cli_args import language, non_negative_int, positive_int
 from loracode_embed.precision import DTYPES
 
-from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexStatus, IndexSummary
+from loracode_qdrant.index import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_INDEX_DIRNAME,
+    CodeIndex,
+    Hit,
+    IndexStatus,
+    IndexSummary,
+)
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.store import StoreLockedError
 
@@ -40,8 +47,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", nargs="?", default=".", help="the folder to index (default: current folder)")
     p.add_argument("--rebuild", action="store_true", help="drop the existing index first")
     p.add_argument("--max-file-kb", type=positive_int, default=1000, help="skip larger files (default: 1000)")
-    p.add_argument("--batch-size", type=positive_int, default=64,
-                   help="chunks per embedding batch (default: 64)")  # fmt: skip
+    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+                   help=f"chunks per embedding batch (default: {DEFAULT_BATCH_SIZE}; larger batches take "
+                   "more memory)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only when stderr is a terminal)")  # fmt: skip
     _store_args(p, _INDEX_DEVICES_HELP)
