@@ -23,7 +23,7 @@ from loracode_embed.adapters import (
     mixed_adapter_rows,
 )
 from loracode_embed.batching import WindowTokenizer, iter_batches
-from loracode_embed.inputs import check_texts, item_languages
+from loracode_embed.inputs import check_texts, item_languages, language_alias
 from loracode_embed.languages import canonical_language
 from loracode_embed.loading import (
     DEFAULT_BASE,
@@ -445,15 +445,7 @@ class LoRACodeModel:
         """
         texts = check_texts(texts, "texts")
         check_task(task)
-        if language is not None:
-            if languages is not None:
-                raise ValueError(
-                    "pass either language= (one language for all items) or languages= (one or per item), "
-                    "not both"
-                )
-            if not isinstance(language, str):
-                raise TypeError(f"language must be a string, got {type(language).__name__}: {language!r}")
-            languages = language
+        languages = language_alias(language, languages)
         langs = item_languages(len(texts), languages, paths)
         if adapter == "auto":
             names = [self._route(task, lang).adapter for lang in langs]
