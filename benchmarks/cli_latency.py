@@ -161,7 +161,8 @@ def main() -> None:
         print(f"indexing {TREE} with the new code first ...", flush=True)
         _cli(NEW, ["index", str(TREE), "--no-progress"], TREE)
     results: dict[str, dict] = {
-        name: {"search_wall_s": [], "phases": [], "reject_s": {}} for name in checkouts
+        name: {"search_wall_s": [], "search_cpu_s": [], "phases": [], "reject_s": {}, "reject_cpu_s": {}}
+        for name in checkouts
     }
 
     # 1 and 2: cold searches, alternating checkouts

@@ -342,7 +342,7 @@ def format_status(status: IndexStatus) -> str:
             f"languages: {', '.join(status.languages) or '-'}",
             f"  spaces: {', '.join(status.spaces) or '-'}",
             f"  model: {status.model_fingerprint}   adapters: {', '.join(status.adapters) or 'none'}",
-            f"  store size: {size}",
+            f"  store size: {size} on disk",
         ]
     else:
         lines.append(f"  contents: not readable now ({status.unreadable_reason})")

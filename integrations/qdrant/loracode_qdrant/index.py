@@ -139,7 +139,7 @@ class IndexStatus:
         spaces: Embedding spaces (named vectors).
         model_fingerprint: The model the vectors came from.
         adapters: Its adapters.
-        store_bytes: Size of the embedded store on disk (``None`` for a server).
+        store_bytes: Disk space the embedded store uses (``None`` for a server).
         last_run: The last index run's record (``None``: not recorded).
         in_progress: An index run is going on now.
         incomplete: The last run stopped (killed or failed) before it finished.
@@ -465,7 +465,7 @@ class CodeIndex:
                 ids = chunk_ids_for_file(file.path, [c.content_hash for c in chunks])
                 plan.append((file, file_hash, chunks, ids))
             for path, reason in skipped_files:
-                logger.info("Skipped %s (%s)", path, reason)
+                logger.debug("Skipped %s (%s)", path, reason)  # -v lists them in the summary
             run.files_done = len(walk.files) - len(plan)
             run.chunks_total = sum(len(chunks) for _, _, chunks, _ in plan)
             self._save_run(run, meta)
@@ -933,11 +933,14 @@ def _torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _folder_bytes(folder: Path) -> int:
+    """Disk space used under ``folder`` (allocated blocks: Qdrant Edge preallocates sparse files whose
+    apparent size is 100x what they hold)."""
     total = 0
     for dirpath, _, filenames in os.walk(folder):
         for name in filenames:
             with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(dirpath, name)).st_size
+                st = os.lstat(os.path.join(dirpath, name))
+                total += getattr(st, "st_blocks", 0) * 512 or st.st_size
     return total
 
 
