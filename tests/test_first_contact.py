@@ -121,3 +121,13 @@ def test_no_loading_progress_bars_when_stderr_is_not_a_terminal():
     assert out.returncode == 0, out.stderr
     assert "Loading weights" not in out.stderr and "%|" not in out.stderr
     assert "Loaded adapter text2code-go" in out.stderr  # -v does log which adapters were loaded
+
+
+def test_the_parser_imports_nothing_heavy():
+    """`loracode` builds its parser (core and plugin commands) before it can refuse an argument."""
+    code = (
+        "import sys; from loracode_embed.cli import build_parser; build_parser(); "
+        "print(sorted({'numpy', 'torch', 'tree_sitter', 'qdrant_edge', 'qdrant_client'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

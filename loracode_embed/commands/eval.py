@@ -25,7 +25,6 @@ from loracode_embed.commands.embed import DTYPE_HELP
 from loracode_embed.evaluation.pairs_file import read_pairs_jsonl
 from loracode_embed.evaluation.presets import describe, load_preset, preset_names
 from loracode_embed.evaluation.records import TASKS, EvalSet
-from loracode_embed.evaluation.runner import METRIC_KEYS, combine, evaluate
 from loracode_embed.languages import canonical_language
 from loracode_embed.precision import DTYPES
 
@@ -134,6 +133,8 @@ def _sets_from_args(args: argparse.Namespace, language: str | None) -> list[Eval
 
 
 def _format(result: dict[str, Any]) -> str:
+    from loracode_embed.evaluation.runner import METRIC_KEYS
+
     metrics = "  ".join(f"{k.upper().replace('RECALL@', 'R@')} {result[k]:.4f}" for k in METRIC_KEYS)
     adapters = ", ".join(f"{lang}={name}" for lang, name in result["adapters"].items())
     return (
@@ -145,6 +146,8 @@ def _format(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the metrics; returns the exit status."""
+    from loracode_embed.evaluation.runner import combine, evaluate  # numpy: only when evaluating
+
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.limit is not None and args.limit < 1:

@@ -16,21 +16,17 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loracode_embed.cli_args import language, non_negative_int, positive_int
 from loracode_embed.precision import DTYPES
 
-from loracode_qdrant.index import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_INDEX_DIRNAME,
-    CodeIndex,
-    Hit,
-    IndexStatus,
-    IndexSummary,
-)
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.store import StoreLockedError
+
+if TYPE_CHECKING:  # the index (numpy, tree-sitter) is imported only when a command runs
+    from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +159,13 @@ def _make_index(
     args: argparse.Namespace, root: Path | None, query_only: bool = False, **kwargs: Any
 ) -> CodeIndex:
     model = load_model(args.model, args.devices, query_only, args.dtype)
-    return CodeIndex(root, model=model, store=_server_store(args), index_dir=args.index_dir, **kwargs)
+    return _code_index(root, model=model, store=_server_store(args), index_dir=args.index_dir, **kwargs)
+
+
+def _code_index(*args: Any, **kwargs: Any) -> CodeIndex:
+    from loracode_qdrant.index import CodeIndex
+
+    return CodeIndex(*args, **kwargs)
 
 
 def _server_store(args: argparse.Namespace) -> Any:
@@ -263,7 +265,7 @@ def _run_search(args: argparse.Namespace) -> int:
             raise ValueError("--path needs a glob, e.g. 'src/**/*.py'")
     root = _search_root(args)
     # Before the model loads: an index being built, or not built yet, is reported at once.
-    probe = CodeIndex(root, model=None, store=_server_store(args), index_dir=args.index_dir)
+    probe = _code_index(root, model=None, store=_server_store(args), index_dir=args.index_dir)
     run = probe.last_run()
     if run is not None and run.state == "running" and not probe.store.exists():
         raise RuntimeError(f"No index to search yet: {_in_progress(run, root)}")
@@ -322,7 +324,7 @@ def _utc(timestamp: float) -> str:
 
 def _run_status(args: argparse.Namespace) -> int:
     root = _search_root(args)
-    index = CodeIndex(root, model=None, store=_server_store(args), index_dir=args.index_dir)
+    index = _code_index(root, model=None, store=_server_store(args), index_dir=args.index_dir)
     with index:
         status = index.status()
     if args.json:

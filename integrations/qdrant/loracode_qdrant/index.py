@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
 from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
 from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
@@ -67,14 +68,9 @@ from loracode_qdrant.walk import DEFAULT_MAX_FILE_BYTES, SkipFile, SourceFile, r
 
 logger = logging.getLogger(__name__)
 
-#: Folder name of the embedded store inside the indexed tree.
-DEFAULT_INDEX_DIRNAME = ".loracode"
 #: Version of the payload layout; part of the store metadata.
 STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
-#: Chunks per embedding batch. 32, not 64: a batch of 64 chunks of 256 tokens holds about 200 MB of
-#: activations on CPU, which took ``loracode index`` over 1 GB; on 2 cores 32 is as fast.
-DEFAULT_BATCH_SIZE = 32
 #: Chunks fetched per hit wanted, before parts of one definition are grouped into one hit.
 GROUP_FETCH = 3
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
