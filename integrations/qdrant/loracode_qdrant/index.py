@@ -863,9 +863,10 @@ class CodeIndex:
 
 
 def definition_key(hit: Hit) -> tuple[str, ...]:
-    """What makes two hits parts of one definition: same file, same symbol, same kind (``-part`` aside).
+    """What makes two hits parts of one definition: both ``-part`` chunks of one file, symbol and kind.
 
-    Chunks without a symbol (module-level code, windows) are each their own definition.
+    Every other chunk is its own definition: two whole definitions may share a name in one file (a
+    property's getter and setter), and chunks without a symbol are module-level code or windows.
 
     Example:
         >>> a = Hit("a.py", 10, 40, "Client.send", "function-part", "python", 0.8, "", "base", 0.8)
@@ -873,9 +874,9 @@ def definition_key(hit: Hit) -> tuple[str, ...]:
         >>> definition_key(a) == definition_key(b)
         True
     """
-    if not hit.symbol:
-        return (hit.path, str(hit.start_line), hit.kind)
-    return (hit.path, hit.symbol, hit.kind.removesuffix("-part"))
+    if hit.symbol and hit.kind.endswith("-part"):
+        return (hit.path, hit.symbol, hit.kind)
+    return (hit.path, str(hit.start_line), hit.kind)
 
 
 def group_hits(hits: Sequence[Hit]) -> list[Hit]:

@@ -208,14 +208,17 @@ def test_group_hits_keeps_the_best_part_and_order() -> None:
 
     hits = [hit("a.py", 20, "f", "function-part", 0.9), hit("a.py", 1, "g", "function", 0.8),
             hit("b.py", 5, "f", "function-part", 0.7), hit("a.py", 10, "f", "function-part", 0.6),
-            hit("a.py", 30, None, "module", 0.5), hit("a.py", 40, None, "module", 0.4)]  # fmt: skip
+            hit("a.py", 30, None, "module", 0.5), hit("a.py", 40, None, "module", 0.4),
+            hit("a.py", 50, "g", "function", 0.3)]  # fmt: skip
     grouped = group_hits(hits)
+    # parts of a.py's f are one hit; two whole definitions named g (a getter and a setter) stay two
     assert [(h.path, h.start_line, h.parts) for h in grouped] == [
         ("a.py", 20, 2),
         ("a.py", 1, 1),
         ("b.py", 5, 1),
         ("a.py", 30, 1),
         ("a.py", 40, 1),
+        ("a.py", 50, 1),
     ]
     assert hits[0].parts == 1  # the input is not changed
 
