@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from loracode_embed.languages import SUPPORTED_LANGUAGES, canonical_language, language_for_path
+from loracode_embed.loading import default_bundle_dir
 from loracode_embed.manifest import ManifestError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "__version__",
     "canonical_language",
+    "default_bundle_dir",
     "language_for_path",
 ]
 

@@ -26,35 +26,11 @@ from typing import Any
 
 from loracode_embed.batched_lora import batchable, batched_rows
 from loracode_embed.languages import canonical_language
-from loracode_embed.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS, TASKS, AdapterEntry, ManifestError
+from loracode_embed.loading import find_adapter_files  # re-exported: it lives where no torch is imported
+from loracode_embed.manifest import ADAPTER_CONFIG, TASKS, AdapterEntry, ManifestError
 
 #: Compute mixed-adapter batches with batched products (False: PEFT's per-adapter loop; for comparisons).
 BATCHED_LORA = True
-
-
-def find_adapter_files(directory: str | os.PathLike[str]) -> Path:
-    """Return the folder that holds ``adapter_config.json`` and ``adapter_model.safetensors``.
-
-    Raises:
-        ManifestError: no adapter there, or its weights are a pickle (``adapter_model.bin``).
-    """
-    root = Path(directory)
-    candidates = [root]
-    modules = root / "modules.json"
-    if modules.is_file():  # sentence-transformers layout: the transformer module's folder
-        for module in json.loads(modules.read_text(encoding="utf-8")):
-            candidates.append(root / module.get("path", ""))
-    for folder in candidates:
-        if (folder / ADAPTER_CONFIG).is_file():
-            if not (folder / ADAPTER_WEIGHTS).is_file():
-                found = (
-                    "adapter_model.bin (a pickle)" if (folder / "adapter_model.bin").exists() else "nothing"
-                )
-                raise ManifestError(
-                    f"{folder}: expected {ADAPTER_WEIGHTS}, found {found}; loracode-embed loads safetensors only"
-                )
-            return folder
-    raise ManifestError(f"{os.fspath(directory)!r} is not an adapter directory: no {ADAPTER_CONFIG} found")
 
 
 def read_lora_settings(folder: Path) -> dict[str, Any]:

@@ -82,3 +82,27 @@ def item_languages(
             except ValueError as exc:
                 raise ValueError(f"languages[{i}]: {exc}") from exc
     return langs
+
+
+def language_alias(language: Any, languages: Any) -> Any:
+    """``encode_code``'s ``language=`` (one language for all items) folded into ``languages=``.
+
+    Example:
+        >>> language_alias("go", None)
+        'go'
+        >>> language_alias(None, ["go", "python"])
+        ['go', 'python']
+        >>> language_alias("go", ["go"])
+        Traceback (most recent call last):
+        ...
+        ValueError: pass either language= (one language for all items) or languages= (one or per item), not both
+    """
+    if language is None:
+        return languages
+    if languages is not None:
+        raise ValueError(
+            "pass either language= (one language for all items) or languages= (one or per item), not both"
+        )
+    if not isinstance(language, str):
+        raise TypeError(f"language must be a string, got {type(language).__name__}: {language!r}")
+    return language

@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,11 @@ from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
     activate,
     entry_from_spec,
-    find_adapter_files,
     load_adapter_into,
     mixed_adapter_rows,
 )
 from loracode_embed.batching import WindowTokenizer, iter_batches
-from loracode_embed.inputs import check_texts, item_languages
+from loracode_embed.inputs import check_texts, item_languages, language_alias
 from loracode_embed.languages import canonical_language
 from loracode_embed.loading import (
     DEFAULT_BASE,
@@ -32,6 +31,8 @@ from loracode_embed.loading import (
     base_ref_for,
     cached_sha256,
     check_no_code,
+    checked_adapter_folder,
+    quiet_loading,
     resolve_base,
     weights_file,
 )
@@ -85,12 +86,15 @@ class LoRACodeModel:
         base_path: Path,
         adapter_folders: Mapping[str, Path],
         trust_remote_code: bool = False,
+        loaded: Sequence[str] | None = None,
     ) -> None:
         # Private: use from_pretrained / from_base.
         self._st = st_model
         self.manifest = manifest
         self.base_path = base_path
         self._adapter_folders = dict(adapter_folders)
+        # Adapters on the model so far; from_pretrained loads each on its first use (_ensure_loaded).
+        self._loaded: set[str] = set(adapter_folders if loaded is None else loaded)
         self._trust_remote_code = trust_remote_code
         self._lock = threading.RLock()
         self._logged_routes: set[tuple[str, str | None]] = set()
@@ -123,6 +127,9 @@ class LoRACodeModel:
     ) -> LoRACodeModel:
         """Load a bundle directory; ``path=None`` loads the default bundle shipped in the package.
 
+        The base model is loaded now; each adapter on the first call that uses it (its files are
+        checked against the manifest now).
+
         Args:
             path: The bundle directory (it holds ``loracode.json``).
             base: A local directory of the base model, overriding the manifest's reference.
@@ -148,8 +155,7 @@ class LoRACodeModel:
         bundle_dir = Path(path) if path is not None else DEFAULT_BUNDLE
         manifest = Manifest.load(bundle_dir)
         folders = {
-            name: _checked_adapter_folder(bundle_dir, name, entry)
-            for name, entry in manifest.adapters.items()
+            name: checked_adapter_folder(bundle_dir, name, entry) for name, entry in manifest.adapters.items()
         }
         base_path = resolve_base(manifest.base, base)
         if manifest.base.sha256:
@@ -166,9 +172,9 @@ class LoRACodeModel:
                 f"{bundle_dir}: manifest says embedding_dim={manifest.embedding_dim}, "
                 f"but the base model at {base_path} produces {dim}"
             )
-        for name, folder in folders.items():
-            _load_adapter(st_model, name, folder, trust_remote_code)
-        return cls(st_model, manifest, base_path, folders, trust_remote_code)
+        for folder in folders.values():  # refused now, though each adapter is loaded on its first use
+            check_no_code(folder, trust_remote_code)
+        return cls(st_model, manifest, base_path, folders, trust_remote_code, loaded=())
 
     @classmethod
     def from_base(
@@ -410,6 +416,7 @@ class LoRACodeModel:
         paths: Sequence[str | os.PathLike[str]] | None = None,
         task: str = "text2code",
         *,
+        language: str | None = None,
         adapter: str = "auto",
         batch_size: int = 32,
         strict: bool = False,
@@ -421,6 +428,8 @@ class LoRACodeModel:
             texts: The code snippets.
             languages: One language for all, or one per item (``None`` items use the task adapter).
             paths: Instead of ``languages``: file paths, mapped to languages by extension.
+            language: One language for all items, as in :meth:`encode_query` (an alias of a single
+                ``languages=``; give one of the two).
             task: ``"text2code"`` (code to be found by natural-language queries) or ``"code2code"``.
             adapter: ``"auto"`` routes per item; ``"base"`` or an adapter name forces one for all.
 
@@ -431,9 +440,12 @@ class LoRACodeModel:
             >>> model = LoRACodeModel.from_pretrained()
             >>> model.encode_code(["package main", "puts 1"], paths=["a.go", "b.rb"]).shape
             (2, 384)
+            >>> model.encode_code(["func F() {}"], language="go").shape
+            (1, 384)
         """
         texts = check_texts(texts, "texts")
         check_task(task)
+        languages = language_alias(language, languages)
         langs = item_languages(len(texts), languages, paths)
         if adapter == "auto":
             names = [self._route(task, lang).adapter for lang in langs]
@@ -473,6 +485,7 @@ class LoRACodeModel:
         for index, name in enumerate(adapter_names):
             groups.setdefault(name, []).append(index)
         with self._lock:
+            self._ensure_loaded(groups)
             windows = self._window_tokenizer()
             if strict:
                 self._raise_if_too_long(windows, texts, argument)
@@ -543,6 +556,31 @@ class LoRACodeModel:
             and any(name is not None for name in groups)
             and (len(groups) > 1 or self._merged is not None)
         )
+
+    @property
+    def loaded_adapters(self) -> list[str]:
+        """The adapters loaded on the model so far (a bundle's are loaded on first use), sorted.
+
+        Example:
+            >>> model = LoRACodeModel.from_pretrained()
+            >>> _ = model.encode_query(["sort a list"], language="go", task="text2code")
+            >>> model.loaded_adapters
+            ['text2code-go']
+        """
+        return sorted(self._loaded)
+
+    def _ensure_loaded(self, names: Iterable[str | None]) -> None:
+        """Load the adapters among ``names`` that are not on the model yet. Callers hold the lock."""
+        missing = sorted({name for name in names if name is not None} - self._loaded)
+        if not missing:
+            return
+        for name in missing:
+            _load_adapter(self._st, name, self._adapter_folders[name], self._trust_remote_code)
+            self._loaded.add(name)
+            logger.info("Loaded adapter %s", name)
+        if self._merged is not None:  # it lists the LoRA layers: list them again with the new adapters
+            self._merged.restore()
+            self._merged = MergedAdapters(self._st[0].model)
 
     def _use_adapter(self, name: str | None) -> None:
         """Switch to adapter ``name`` (``None``: the base): folded into the weights where that is faster."""
@@ -673,12 +711,13 @@ def _load_base(
     check_no_code(base_path, trust_remote_code)
     weights_file(base_path)  # refuses pickle-only directories before transformers can unpickle them
     device, resolved = resolve_device_dtype(device, dtype)
-    st_model = SentenceTransformer(
-        str(base_path),
-        device=device,
-        trust_remote_code=trust_remote_code,
-        model_kwargs={"use_safetensors": True},
-    )
+    with quiet_loading():
+        st_model = SentenceTransformer(
+            str(base_path),
+            device=device,
+            trust_remote_code=trust_remote_code,
+            model_kwargs={"use_safetensors": True},
+        )
     if not isinstance(st_model[len(st_model) - 1], Normalize):
         st_model.append(Normalize())
     st_model.to(resolved)
@@ -686,24 +725,9 @@ def _load_base(
     return st_model
 
 
-def _checked_adapter_folder(bundle_dir: Path, name: str, entry: Any) -> Path:
-    folder = (bundle_dir / entry.path).resolve()
-    if bundle_dir.resolve() not in folder.parents:
-        raise ManifestError(f"adapter {name!r}: path {entry.path!r} leaves the bundle")
-    try:
-        found = find_adapter_files(folder)
-    except ManifestError as exc:
-        raise ManifestError(f"adapter {name!r} (manifest path {entry.path!r}): {exc}") from exc
-    if entry.sha256 and sha256_file(found / ADAPTER_WEIGHTS) != entry.sha256:
-        raise ManifestError(
-            f"adapter {name!r}: {found / ADAPTER_WEIGHTS} does not match the manifest's sha256 "
-            "(the file was changed or corrupted)"
-        )
-    return found
-
-
 def _load_adapter(st_model: Any, name: str, folder: Path, trust_remote_code: bool) -> None:
     check_no_code(folder, trust_remote_code)
-    load_adapter_into(st_model[0].model, name, folder)
+    with quiet_loading():
+        load_adapter_into(st_model[0].model, name, folder)
     if st_model.device.type == "cuda":  # idle adapters wait in host memory (adapter_residency.py)
         move_adapter(st_model[0].model, name, torch.device("cpu"))

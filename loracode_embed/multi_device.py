@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from loracode_embed.inputs import check_texts, item_languages
+from loracode_embed.inputs import check_texts, item_languages, language_alias
 from loracode_embed.languages import canonical_language
 from loracode_embed.manifest import Manifest
 from loracode_embed.replica_pool import ProcessPool, Task, ThreadPool, describe_replica
@@ -370,6 +370,7 @@ class MultiDeviceModel:
         paths: Sequence[str | os.PathLike[str]] | None = None,
         task: str = "text2code",
         *,
+        language: str | None = None,
         adapter: str = "auto",
         batch_size: int = 32,
         strict: bool = False,
@@ -384,6 +385,7 @@ class MultiDeviceModel:
         """
         texts = check_texts(texts, "texts")
         check_task(task)
+        languages = language_alias(language, languages)
         langs = item_languages(len(texts), languages, paths)
         self._check_common(adapter, batch_size)
         common = {"task": task, "adapter": adapter, "batch_size": batch_size, "strict": strict}

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from loracode_embed.cli import main
 
@@ -49,8 +50,10 @@ def test_embed_file_as_code(tmp_path, capsys):
 
 
 def test_embed_bad_language_is_a_clean_error(capsys):
-    assert main(["embed", "--language", "cobol", "x"]) == 1
-    assert "Unknown language 'cobol'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # refused by the parser, before any model loads
+        main(["embed", "--language", "cobol", "x"])
+    assert exit_info.value.code == 2
+    assert "argument --language: Unknown language 'cobol'" in capsys.readouterr().err
 
 
 def test_adapters_lists_routes(capsys, tiny_bundle):

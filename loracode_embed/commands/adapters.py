@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from loracode_embed.languages import SUPPORTED_LANGUAGES
-from loracode_embed.loading import DEFAULT_BUNDLE
+from loracode_embed.loading import default_bundle_dir
 from loracode_embed.manifest import Manifest
 from loracode_embed.routing import routing_table
 
@@ -20,12 +21,21 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--model", help="bundle directory (default: the bundle shipped in the package)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--path",
+        action="store_true",
+        help="print the bundle's directory only (for SentenceTransformer(path, trust_remote_code=True))",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Reads the manifest only: listing adapters needs no model weights.
-    manifest = Manifest.load(args.model or DEFAULT_BUNDLE)
+    bundle = Path(args.model) if args.model else default_bundle_dir()
+    manifest = Manifest.load(bundle)
+    if args.path:
+        print(bundle.resolve())
+        return 0
     table = routing_table(manifest.adapters, SUPPORTED_LANGUAGES)
     if args.json:
         print(

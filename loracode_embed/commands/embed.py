@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loracode_embed.cli_args import language, positive_int
+from loracode_embed.loading import default_bundle_dir
+from loracode_embed.manifest import Manifest
 from loracode_embed.precision import DTYPES
 from loracode_embed.routing import QUERY_TASKS
 
@@ -34,7 +37,9 @@ def register(subparsers: Any) -> None:
         "--file", action="append", type=Path, default=[], help="embed a whole file (repeatable)"
     )
     parser.add_argument("--task", choices=QUERY_TASKS, default="auto", help="query task (default: auto)")
-    parser.add_argument("--language", help="programming language, for its adapter (e.g. python, go)")
+    parser.add_argument(
+        "--language", type=language, help="programming language, for its adapter (e.g. python, go)"
+    )
     parser.add_argument("--code", action="store_true", help="embed as code (documents), not as queries")
     parser.add_argument("--adapter", default="auto", help="auto (route), base, or an adapter name")
     parser.add_argument("--model", help="bundle directory (default: the bundle shipped in the package)")
@@ -46,15 +51,33 @@ def register(subparsers: Any) -> None:
         help="spread the inputs over several devices, e.g. cuda:0,cuda:1 (one replica each)",
     )
     parser.add_argument("--dtype", choices=DTYPES, help=DTYPE_HELP)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=32, help="texts per forward pass (default: 32)"
+    )
     parser.set_defaults(func=run)
 
 
+def check_adapter(adapter: str, model_dir: str | None) -> None:
+    """Refuse an unknown ``--adapter`` from the bundle's manifest alone, before any model loads.
+
+    Example:
+        >>> check_adapter("nope", None)
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown adapter 'nope'. Available: auto, base, code2code, ...
+    """
+    if adapter in ("auto", "base"):
+        return
+    names = sorted(Manifest.load(model_dir or default_bundle_dir()).adapters)
+    if adapter not in names:
+        raise ValueError(f"Unknown adapter {adapter!r}. Available: {', '.join(['auto', 'base', *names])}")
+
+
 def run(args: argparse.Namespace) -> int:
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # keep stdout/stderr to the JSON lines and real warnings
-
+    check_adapter(args.adapter, args.model)  # arguments first: a typo is refused at once
+    for path in args.file:
+        if not path.is_file():
+            raise FileNotFoundError(f"--file {str(path)!r}: no such file")
     texts = list(args.texts)
     languages: list[str | None] = [args.language] * len(texts)
     for path in args.file:

@@ -20,15 +20,30 @@ import json
 import logging
 from typing import Any
 
+from loracode_embed.cli_args import positive_int
 from loracode_embed.commands.embed import DTYPE_HELP
 from loracode_embed.evaluation.pairs_file import read_pairs_jsonl
 from loracode_embed.evaluation.presets import describe, load_preset, preset_names
 from loracode_embed.evaluation.records import TASKS, EvalSet
-from loracode_embed.evaluation.runner import METRIC_KEYS, combine, evaluate
 from loracode_embed.languages import canonical_language
 from loracode_embed.precision import DTYPES
 
 logger = logging.getLogger(__name__)
+
+#: ``eval --help``: plain text (the module docstring is reStructuredText for the docs).
+DESCRIPTION = """\
+Retrieval metrics of a model bundle on a pairs file or a named preset.
+
+Each query's gold is its own code; the candidates are all codes of the pairs file plus --corpus,
+deduplicated by code text. Prints MRR (full ranking), NDCG@10, Recall@1/5/10, the numbers of queries
+and candidates, and the adapter used per language."""
+EPILOG = """\
+examples:
+  loracode eval --pairs FILE.jsonl --corpus MORE.jsonl --language go
+  loracode eval --preset cosqa-test --adapter base --json
+
+--json prints one JSON object with the keys mrr, ndcg@10, recall@1, recall@5, recall@10, n_queries,
+n_candidates, adapters (plus set, task and, for multi-set presets such as csn-cloze, per_set)."""
 
 
 def load_model(path: str | None, device: str | None = None, dtype: str | None = None) -> Any:
@@ -43,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "eval",
         help="retrieval metrics (MRR, NDCG@10, Recall@k) on a pairs file or a named preset",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
@@ -60,7 +76,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--task", choices=TASKS, default=None, help="default: the set's task (text2code for --pairs)"
     )
     p.add_argument("--language", metavar="L", default=None, help="evaluate only pairs of this code language")
-    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="encoding batch size (default 64)")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=64, metavar="N", help="encoding batch size (default 64)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--limit",
@@ -115,6 +133,8 @@ def _sets_from_args(args: argparse.Namespace, language: str | None) -> list[Eval
 
 
 def _format(result: dict[str, Any]) -> str:
+    from loracode_embed.evaluation.runner import METRIC_KEYS
+
     metrics = "  ".join(f"{k.upper().replace('RECALL@', 'R@')} {result[k]:.4f}" for k in METRIC_KEYS)
     adapters = ", ".join(f"{lang}={name}" for lang, name in result["adapters"].items())
     return (
@@ -126,6 +146,8 @@ def _format(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the metrics; returns the exit status."""
+    from loracode_embed.evaluation.runner import combine, evaluate  # numpy: only when evaluating
+
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.limit is not None and args.limit < 1:

@@ -9,11 +9,35 @@ Example:
 
 from __future__ import annotations
 
-from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
-from loracode_qdrant.fusion import reciprocal_rank_fusion
-from loracode_qdrant.index import CodeIndex, Hit, IndexSummary
-from loracode_qdrant.store import EdgeStore, ServerStore, Store, StoreLockedError
-from loracode_qdrant.walk import walk_tree
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
+    from loracode_qdrant.fusion import reciprocal_rank_fusion
+    from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary, group_hits
+    from loracode_qdrant.runlog import RunRecord
+    from loracode_qdrant.store import EdgeStore, ServerStore, Store, StoreLockedError
+    from loracode_qdrant.walk import walk_tree
+
+#: Where each public name lives; imported on first use, so that ``loracode`` can register this
+#: package's commands without importing numpy, tree-sitter or Qdrant.
+_HOMES = {
+    "CHUNKER_VERSION": "chunking",
+    "Chunk": "chunking",
+    "Chunker": "chunking",
+    "CodeIndex": "index",
+    "EdgeStore": "store",
+    "Hit": "index",
+    "IndexStatus": "index",
+    "IndexSummary": "index",
+    "RunRecord": "runlog",
+    "ServerStore": "store",
+    "Store": "store",
+    "StoreLockedError": "store",
+    "group_hits": "index",
+    "reciprocal_rank_fusion": "fusion",
+    "walk_tree": "walk",
+}
 
 __all__ = [
     "CHUNKER_VERSION",
@@ -22,11 +46,24 @@ __all__ = [
     "CodeIndex",
     "EdgeStore",
     "Hit",
+    "IndexStatus",
     "IndexSummary",
+    "RunRecord",
     "ServerStore",
     "Store",
     "StoreLockedError",
+    "group_hits",
     "reciprocal_rank_fusion",
     "walk_tree",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"loracode_qdrant.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'loracode_qdrant' has no attribute {name!r}")

@@ -1,4 +1,8 @@
-"""``loracode index`` and ``loracode search``: argument parsing and output only.
+"""``loracode index``, ``loracode search`` and ``loracode status``: argument parsing and output only.
+
+Arguments are checked before any model loads, so a bad one is refused at once. ``search`` embeds its
+query with :class:`loracode_embed.query_encoder.QueryEncoder` (numpy; no torch import) unless
+``--devices`` or a half-precision ``--dtype`` asks for the torch model.
 
 Registered into the core ``loracode`` command through the ``loracode_embed.commands`` entry point
 (see this distribution's ``pyproject.toml``); the core never imports this package.
@@ -8,30 +12,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from loracode_embed.cli_args import language, non_negative_int, positive_int
 from loracode_embed.precision import DTYPES
 
-from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexSummary
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
+from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
+from loracode_qdrant.store import StoreLockedError
+
+if TYPE_CHECKING:  # the index (numpy, tree-sitter) is imported only when a command runs
+    from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``index`` and ``search`` subcommands to the ``loracode`` parser."""
+    """Add the ``index``, ``search`` and ``status`` subcommands to the ``loracode`` parser."""
     p = subparsers.add_parser(
         "index",
         help="index a source tree for code search (incremental)",
         description="Walk a source tree, chunk it into functions/classes, embed and store the chunks. "
-        "Re-running only re-embeds what changed.",
+        "Re-running only re-embeds what changed; an interrupted run is finished by running it again. "
+        "With -v, every skipped file is named with its reason.",
     )
-    p.add_argument("path", nargs="?", default=".", help="the tree to index (default: current folder)")
+    p.add_argument("path", nargs="?", default=".", help="the folder to index (default: current folder)")
     p.add_argument("--rebuild", action="store_true", help="drop the existing index first")
-    p.add_argument("--max-file-kb", type=int, default=1000, help="skip larger files (default: 1000)")
-    p.add_argument("--batch-size", type=int, default=64, help="chunks per embedding batch (default: 64)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--max-file-kb", type=positive_int, default=1000, help="skip larger files (default: 1000)")
+    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+                   help=f"chunks per embedding batch (default: {DEFAULT_BATCH_SIZE}; larger batches take "
+                   "more memory)")  # fmt: skip
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is shown only when stderr is a terminal)")  # fmt: skip
     _store_args(p, _INDEX_DEVICES_HELP)
     p.set_defaults(func=_run_index)
 
@@ -39,11 +56,15 @@ def register(subparsers: Any) -> None:
         "search",
         help="search an indexed tree",
         description="Search an index built by `loracode index`. The query may be natural language or code: "
-        "its type is detected. Hits print as path:line, symbol, score and a snippet.",
+        "its type is detected. Hits print as path:line, symbol, score and a snippet; a long function "
+        "stored in parts is one hit (its best part). If the last index run did not finish, the hits "
+        "come from the files indexed so far and a note on stderr says so.",
     )
     s.add_argument("query", help="natural-language text or a piece of code")
-    s.add_argument("-l", "--language", help="search this language only (in its adapter's space)")
-    s.add_argument("-k", "--top", type=int, default=10, dest="k", help="number of hits (default: 10)")
+    s.add_argument("-l", "--language", type=language,
+                   help="search this language only (in its adapter's space)")  # fmt: skip
+    s.add_argument("-k", "--top", type=positive_int, default=10, dest="k",
+                   help="number of hits, one per function or class (default: 10)")  # fmt: skip
     s.add_argument("--path", action="append", dest="path_glob", metavar="GLOB",
                    help="only files matching this glob, e.g. 'src/**/*.py' (repeatable)")  # fmt: skip
     s.add_argument("--task", choices=("auto", "text2code", "code2code"), default="auto",
@@ -51,9 +72,25 @@ def register(subparsers: Any) -> None:
     s.add_argument("--mode", choices=("per-language", "unified"), default="per-language",
                    help="per-language spaces fused by rank (default), or the unified space")  # fmt: skip
     s.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
-    s.add_argument("--lines", type=int, default=4, help="snippet lines per hit (default: 4)")
+    s.add_argument("--lines", type=non_negative_int, default=4, help="snippet lines per hit (default: 4)")
     _store_args(s, _SEARCH_DEVICES_HELP)
     s.set_defaults(func=_run_search)
+
+    t = subparsers.add_parser(
+        "status",
+        help="what an index holds and whether its last run finished",
+        description="Show an index's files, chunks, languages, embedding spaces, model and adapters, "
+        "size on disk and last run (complete or not, when, how long). Loads no model.",
+    )
+    t.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
+    t.add_argument("--index-dir", help=f"embedded index folder (default: <tree>/{DEFAULT_INDEX_DIRNAME})")
+    t.add_argument("--qdrant-url", default=os.environ.get("QDRANT_URL"),
+                   help="a Qdrant server instead of the embedded store (env QDRANT_URL)")  # fmt: skip
+    t.add_argument("--qdrant-api-key", default=os.environ.get("QDRANT_API_KEY"),
+                   help="API key for --qdrant-url (env QDRANT_API_KEY)")  # fmt: skip
+    t.add_argument("--collection", default="loracode", help="collection on the server (default: loracode)")
+    t.add_argument("--json", action="store_true", help="print JSON for machines")
+    t.set_defaults(func=_run_status)
 
 
 _INDEX_DEVICES_HELP = (
@@ -88,12 +125,23 @@ def load_model(
     """The model for ``--model``, ``--devices``, ``--dtype``; ``None`` (CodeIndex's lazy default): none given.
 
     Several devices give a ``MultiDeviceModel`` (one replica per device). ``query_only`` (search, which
-    embeds one query) loads the first device only: a second replica would never be used.
+    embeds one query) loads the first device only: a second replica would never be used; with no
+    device and a float32 or ``auto`` dtype it is a numpy ``QueryEncoder`` (no torch import), unless
+    the model needs torch.
 
     Example:
         >>> load_model(None, None) is None
         True
+        >>> type(load_model(None, None, query_only=True)).__name__
+        'QueryEncoder'
     """
+    if query_only and not devices and dtype in (None, "auto", "float32"):
+        from loracode_embed.query_encoder import QueryEncoder, UnsupportedModel
+
+        try:
+            return QueryEncoder.from_pretrained(model_dir)
+        except UnsupportedModel as exc:
+            logger.info("Query encoder: %s; using the torch model", exc)
     if not model_dir and not devices and dtype in (None, "auto"):
         return None  # CodeIndex loads the default bundle with dtype="auto" on first use
     from loracode_embed import LoRACodeModel
@@ -112,16 +160,30 @@ def _make_index(
     args: argparse.Namespace, root: Path | None, query_only: bool = False, **kwargs: Any
 ) -> CodeIndex:
     model = load_model(args.model, args.devices, query_only, args.dtype)
-    store = None
-    if args.qdrant_url:
-        from loracode_qdrant.store import ServerStore
+    return _code_index(root, model=model, store=_server_store(args), index_dir=args.index_dir, **kwargs)
 
-        store = ServerStore.from_url(args.qdrant_url, args.qdrant_api_key, args.collection)
-    return CodeIndex(root, model=model, store=store, index_dir=args.index_dir, **kwargs)
+
+def _code_index(*args: Any, **kwargs: Any) -> CodeIndex:
+    from loracode_qdrant.index import CodeIndex
+
+    return CodeIndex(*args, **kwargs)
+
+
+def _server_store(args: argparse.Namespace) -> Any:
+    if not args.qdrant_url:
+        return None
+    from loracode_qdrant.store import ServerStore
+
+    return ServerStore.from_url(args.qdrant_url, args.qdrant_api_key, args.collection)
 
 
 def _run_index(args: argparse.Namespace) -> int:
     root = Path(args.path).expanduser()
+    if root.is_file():
+        raise ValueError(
+            f"{args.path!r} is a file; loracode index takes a folder and indexes the files in it. "
+            f"To index the folder this file is in, run: loracode index {_quote(root.parent)}"
+        )
     if not root.is_dir():
         raise FileNotFoundError(f"No such folder to index: {args.path!r}")
     server = _running_server(args, root)
@@ -140,8 +202,14 @@ def _run_index(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
-        print(format_summary(summary))
+        print(format_summary(summary, list_skipped=getattr(args, "verbose", 0) > 0))
     return 0
+
+
+def _quote(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
 
 
 def _close_model(index: CodeIndex) -> None:
@@ -151,8 +219,8 @@ def _close_model(index: CodeIndex) -> None:
         close()
 
 
-def format_summary(summary: IndexSummary) -> str:
-    """The summary printed at the end of ``loracode index``."""
+def format_summary(summary: IndexSummary, list_skipped: bool = False) -> str:
+    """The summary printed at the end of ``loracode index`` (``list_skipped``: name each skipped file)."""
     lines = [
         f"Indexed {summary.root} in {summary.seconds:.1f}s -> {summary.store}",
         f"  files: {summary.files} walked, {summary.added} added, {summary.updated} updated, "
@@ -162,6 +230,10 @@ def format_summary(summary: IndexSummary) -> str:
     ]
     if summary.skipped:
         lines.append("  skipped: " + ", ".join(f"{n} {reason}" for reason, n in summary.skipped.items()))
+        if list_skipped:
+            lines.extend(f"    {item['path']}  ({item['reason']})" for item in summary.skipped_files)
+        else:
+            lines.append("  (loracode -v index ... names each skipped file)")
     if summary.transcoded_utf16:
         lines.append(f"  {summary.transcoded_utf16} UTF-16 file(s) indexed after transcoding to UTF-8")
     if summary.lossy_utf8:
@@ -171,7 +243,8 @@ def format_summary(summary: IndexSummary) -> str:
 
 def _find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
-        if (folder / DEFAULT_INDEX_DIRNAME / "shard").is_dir():
+        index_dir = folder / DEFAULT_INDEX_DIRNAME
+        if (index_dir / "shard").is_dir() or (index_dir / RUN_FILE).is_file():
             return folder
     raise FileNotFoundError(
         f"No loracode index in {start} or any parent folder. Run `loracode index <path>` first, "
@@ -179,25 +252,54 @@ def _find_root(start: Path) -> Path:
     )
 
 
-def _run_search(args: argparse.Namespace) -> int:
+def _search_root(args: argparse.Namespace) -> Path | None:
     if args.root:
-        root: Path | None = Path(args.root).expanduser()
-    elif args.index_dir or args.qdrant_url:
-        root = None
-    else:
-        root = _find_root(Path.cwd())
+        root = Path(args.root).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"--root {args.root!r} is not a folder")
+        return root
+    if args.index_dir or args.qdrant_url:
+        return None
+    return _find_root(Path.cwd())
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise ValueError("the query is empty; give some words or a piece of code")
+    for glob in args.path_glob or ():
+        if not glob:
+            raise ValueError("--path needs a glob, e.g. 'src/**/*.py'")
+    root = _search_root(args)
     server = _running_server(args, root)
-    if server is not None:  # a warm server holds this index: no model load, no store lock
-        hits = _search_via_server(server, args)
-    else:
+    if server is not None:  # a warm `loracode serve` holds this index: no model load, no store lock
+        _print_hits(_search_via_server(server, args), args)
+        return 0
+    # Before the model loads: an index being built, or not built yet, is reported at once.
+    probe = _code_index(root, model=None, store=_server_store(args), index_dir=args.index_dir)
+    run = probe.last_run()
+    if run is not None and run.state == "running" and not probe.store.exists():
+        raise RuntimeError(f"No index to search yet: {_in_progress(run, root)}")
+    try:
         with _make_index(args, root, query_only=True, show_progress=False) as index:
             hits = index.search(args.query, language=args.language, k=args.k, path_glob=args.path_glob,
                                 task=args.task, mode=args.mode)  # fmt: skip
+    except StoreLockedError as exc:
+        run = probe.last_run()
+        if run is not None and run.in_progress():
+            raise RuntimeError(f"The index is being built: {_in_progress(run, root)}") from exc
+        raise
+    _print_hits(hits, args)
+    note = incomplete_note(probe.last_run(), root, lock_free=probe.store_is_embedded)
+    if note:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _print_hits(hits: list[Hit], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2))
     else:
         print(format_hits(hits, args.lines, color=sys.stdout.isatty()))
-    return 0
 
 
 def _running_server(args: argparse.Namespace, root: Path | None) -> ServerInfo | None:
@@ -231,6 +333,82 @@ def _index_via_server(server: ServerInfo, rebuild: bool) -> IndexSummary:
     return IndexSummary(**answer["summary"])
 
 
+def _in_progress(run: RunRecord, root: Path | None) -> str:
+    where = f" of {root}" if root is not None else ""
+    return (
+        f"`loracode index`{where} is running (pid {run.pid}; {run.describe()}). "
+        "Search again when it has finished."
+    )
+
+
+def incomplete_note(run: RunRecord | None, root: Path | None, lock_free: bool | None = None) -> str | None:
+    """The stderr note of a search on an index whose last run did not finish (``None``: it did).
+
+    Example:
+        >>> run = RunRecord("running", 0.0, 60.0, files_total=105, files_done=37, host="elsewhere")
+        >>> print(incomplete_note(run, Path("/src/app"), lock_free=True))  # doctest: +ELLIPSIS
+        loracode: the index is incomplete: the last `loracode index` run stopped after 37 of 105 files, ...
+    """
+    if run is None or not run.interrupted(lock_free):
+        return None
+    command = f"loracode index {_quote(root)}" if root is not None else "loracode index <tree>"
+    how = "failed" if run.state == "failed" else "stopped"
+    return (
+        f"loracode: the index is incomplete: the last `loracode index` run {how} after {run.files_done} of "
+        f"{run.files_total} files, at {_utc(run.finished or run.updated)}"
+        + (f" ({run.error})" if run.error else "")
+        + f". These results come from the files indexed so far. To finish the index, run: {command}"
+    )
+
+
+def _utc(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    root = _search_root(args)
+    index = _code_index(root, model=None, store=_server_store(args), index_dir=args.index_dir)
+    with index:
+        status = index.status()
+    if args.json:
+        print(json.dumps(status.to_dict(), indent=2))
+    else:
+        print(format_status(status))
+    return 0
+
+
+def format_status(status: IndexStatus) -> str:
+    """``loracode status`` as text."""
+    size = f"{status.store_bytes / 1e6:.1f} MB" if status.store_bytes is not None else "n/a (server)"
+    lines = [f"index: {status.store}" + (f"  (tree {status.root})" if status.root else "")]
+    if status.readable:
+        lines += [
+            f"  files: {status.files}   chunks: {status.chunks}   "
+            f"languages: {', '.join(status.languages) or '-'}",
+            f"  spaces: {', '.join(status.spaces) or '-'}",
+            f"  model: {status.model_fingerprint}   adapters: {', '.join(status.adapters) or 'none'}",
+            f"  store size: {size} on disk",
+        ]
+    else:
+        lines.append(f"  contents: not readable now ({status.unreadable_reason})")
+    run = status.last_run
+    if run is None:
+        lines.append("  last run: not recorded (index built before loracode recorded runs)")
+    else:
+        if status.in_progress:
+            lines.append(f"  last run: in progress (pid {run.pid}): {run.describe()}")
+        elif status.incomplete:
+            lines.append(f"  last run: incomplete, {run.describe()}")
+        else:
+            lines.append(f"  last run: {run.describe()}")
+        if status.incomplete:
+            tree = _quote(Path(status.root)) if status.root else "<tree>"
+            lines.append(f"  to finish it, run: loracode index {tree}")
+    return "\n".join(lines)
+
+
 def format_hits(hits: list[Hit], lines: int = 4, color: bool = False) -> str:
     """Hits as ``path:line  symbol  score`` headers, each followed by an indented snippet."""
     if not hits:
@@ -239,8 +417,9 @@ def format_hits(hits: list[Hit], lines: int = 4, color: bool = False) -> str:
     out = []
     for hit in hits:
         symbol = hit.symbol or f"<{hit.kind}>"
+        parts = f", best of {hit.parts} parts" if hit.parts > 1 else ""
         out.append(f"{bold}{hit.path}:{hit.start_line}{reset}  {symbol}  {dim}{hit.score:.3f} "
-                   f"[{hit.language}, {hit.kind}]{reset}")  # fmt: skip
+                   f"[{hit.language}, {hit.kind}{parts}]{reset}")  # fmt: skip
         for line in hit.snippet(lines).splitlines():
             out.append(f"    {line[:160]}")
         out.append("")

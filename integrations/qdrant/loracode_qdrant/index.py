@@ -52,25 +52,27 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
 from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
-from loracode_qdrant.store import EdgeStore, Store, StoredHit, StoredPoint
+from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
+from loracode_qdrant.store import EdgeStore, Store, StoredHit, StoredPoint, StoreLockedError
 from loracode_qdrant.walk import DEFAULT_MAX_FILE_BYTES, SkipFile, SourceFile, read_source, walk_tree
 
 logger = logging.getLogger(__name__)
 
-#: Folder name of the embedded store inside the indexed tree.
-DEFAULT_INDEX_DIRNAME = ".loracode"
 #: Version of the payload layout; part of the store metadata.
 STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
+#: Chunks fetched per hit wanted, before parts of one definition are grouped into one hit.
+GROUP_FETCH = 3
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
@@ -87,6 +89,8 @@ class IndexSummary:
         unchanged: Files skipped because their stored record matches (no embedding).
         deleted: Paths removed from the store (deleted, renamed, newly ignored or skipped files).
         skipped: Files and folders left out, by reason (``binary``, ``too-large``, ``symlink``...).
+        skipped_files: Each file or folder left out: ``{"path": ..., "reason": ...}`` (a folder ends
+            with ``/``).
         chunks_embedded: Chunks embedded by the model this run.
         chunks_reused: Chunks whose vectors were copied from the store (same id or content).
         chunks_total: Chunks in the store at the end.
@@ -103,6 +107,7 @@ class IndexSummary:
     unchanged: int = 0
     deleted: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    skipped_files: list[dict[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_total: int = 0
@@ -113,6 +118,50 @@ class IndexSummary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass
+class IndexStatus:
+    """What an index holds and how its last run went (``loracode status``); reading it loads no model.
+
+    Attributes:
+        store: Where the store lives.
+        root: The indexed tree (from the metadata), or ``None``.
+        readable: Whether the contents could be read (not while an index run holds the embedded store).
+        unreadable_reason: Why not, when ``readable`` is false.
+        files: Indexed files (their "done" records).
+        chunks: Stored chunks.
+        languages: Languages of the indexed files.
+        spaces: Embedding spaces (named vectors).
+        model_fingerprint: The model the vectors came from.
+        adapters: Its adapters.
+        store_bytes: Disk space the embedded store uses (``None`` for a server).
+        last_run: The last index run's record (``None``: not recorded).
+        in_progress: An index run is going on now.
+        incomplete: The last run stopped (killed or failed) before it finished.
+    """
+
+    store: str
+    root: str | None = None
+    readable: bool = True
+    unreadable_reason: str | None = None
+    files: int = 0
+    chunks: int = 0
+    languages: list[str] = field(default_factory=list)
+    spaces: list[str] = field(default_factory=list)
+    model_fingerprint: str | None = None
+    adapters: list[str] = field(default_factory=list)
+    store_bytes: int | None = None
+    last_run: RunRecord | None = None
+    in_progress: bool = False
+    incomplete: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``last_run`` as a dict, with its ``duration``)."""
+        data = asdict(self)
+        if self.last_run is not None:
+            data["last_run"] = {**self.last_run.to_dict(), "duration": self.last_run.duration}
+        return data
 
 
 @dataclass
@@ -130,6 +179,8 @@ class Hit:
         text: The chunk's source text.
         space: The embedding space (``"base"`` or an adapter name) it was found in.
         rank_score: The fused score that ordered it (equal to ``score`` when one space was searched).
+        parts: How many parts of this definition were among the results (a long function is stored
+            in parts; the hit shows the best one).
     """
 
     path: str
@@ -142,6 +193,7 @@ class Hit:
     text: str
     space: str
     rank_score: float
+    parts: int = 1
 
     def snippet(self, max_lines: int = 4) -> str:
         """The first non-blank lines of the chunk."""
@@ -215,7 +267,7 @@ class CodeIndex:
         store: Store | None = None,
         index_dir: str | os.PathLike[str] | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        batch_size: int = 64,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         show_progress: bool | None = None,
         query_threads: int | None = 1,
     ) -> None:
@@ -365,21 +417,25 @@ class CodeIndex:
         walk = walk_tree(self.root, max_file_bytes=self.max_file_bytes)
         summary = IndexSummary(root=str(self.root), store=store.location, files=len(walk.files))
         skipped: Counter[str] = Counter(walk.skipped)
-        existing = {hit.payload["path"]: hit.payload for hit in store.scroll("file", ["path", "file_hash"])}
-        chunker = self._chunker()
-        kept: list[str] = []
-        languages: set[str] = set()
-        pending: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
-        pending_chunks = 0
-        progress = self._progress(len(walk.files))
+        skipped_files = list(walk.skipped_paths)
+        run = RunRecord.start(files_total=len(walk.files))
+        self._save_run(run, meta)
+        progress = None
         try:
+            # 1. Read, hash and chunk every new or changed file (no model work): the chunk count
+            #    gives the progress bar its total.
+            records = store.scroll("file", ["path", "file_hash"])
+            existing = {hit.payload["path"]: hit.payload for hit in records}
+            chunker = self._chunker()
+            kept: list[str] = []
+            languages: set[str] = set()
+            plan: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
             for file in walk.files:
-                if progress:
-                    progress.update(1)
                 try:
                     content = read_source(file, self.max_file_bytes)
                 except SkipFile as skip:
                     skipped[skip.reason] += 1
+                    skipped_files.append((file.path, skip.reason))
                     continue
                 summary.lossy_utf8 += content.lossy
                 summary.transcoded_utf16 += content.transcoded
@@ -396,35 +452,111 @@ class CodeIndex:
                     logger.warning("Cannot chunk %s (%s): skipped", file.path, exc)
                     kept.pop()
                     skipped["chunker-error"] += 1
+                    skipped_files.append((file.path, "chunker-error"))
                     continue
                 if old is None:
                     summary.added += 1
                 else:
                     summary.updated += 1
                 ids = chunk_ids_for_file(file.path, [c.content_hash for c in chunks])
-                pending.append((file, file_hash, chunks, ids))
-                pending_chunks += len(chunks)
+                plan.append((file, file_hash, chunks, ids))
+            for path, reason in skipped_files:
+                logger.debug("Skipped %s (%s)", path, reason)  # -v lists them in the summary
+            run.files_done = len(walk.files) - len(plan)
+            run.chunks_total = sum(len(chunks) for _, _, chunks, _ in plan)
+            self._save_run(run, meta)
+            # Searches of a run stopped half-way must see this run's languages (else they search nothing).
+            meta = {**meta, "languages": sorted(set(meta.get("languages", [])) | languages),
+                    "root": str(self.root)}  # fmt: skip
+            store.write_meta(meta)
+            # 2. Embed and write, a few batches at a time; progress counts chunks.
+            progress = self._progress(run.chunks_total)
+            pending: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
+            pending_chunks = 0
+            for item in plan:
+                pending.append(item)
+                pending_chunks += len(item[2])
                 if pending_chunks >= self.batch_size * 4:
                     self._write_files(pending, summary)
+                    self._advance(run, meta, pending, pending_chunks, progress)
                     pending, pending_chunks = [], 0
             self._write_files(pending, summary)
+            self._advance(run, meta, pending, pending_chunks, progress)
+            if progress:
+                progress.close()
+                progress = None
+            gone = [p for p in existing if p not in set(kept)]
+            summary.deleted = len(gone)
+            store.delete_paths_not_in(kept)
+            store.write_meta({**meta, "languages": sorted(languages), "root": str(self.root)})
+            self._meta = meta = store.read_meta() or meta
+            store.flush()
+            if summary.added or summary.updated or summary.deleted:
+                store.optimize()
+        except BaseException as exc:
+            run.state, run.finished = "failed", time.time()
+            run.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            with contextlib.suppress(Exception):
+                self._save_run(run, meta)
+            raise
         finally:
             if progress:
                 progress.close()
-        gone = [p for p in existing if p not in set(kept)]
-        summary.deleted = len(gone)
-        store.delete_paths_not_in(kept)
-        store.write_meta({**meta, "languages": sorted(languages), "root": str(self.root)})
-        self._meta = store.read_meta()
-        store.flush()
-        if summary.added or summary.updated or summary.deleted:
-            store.optimize()
         self._paths_cache = None
         summary.skipped = dict(sorted(skipped.items()))
+        summary.skipped_files = [{"path": p, "reason": r} for p, r in sorted(skipped_files)]
         summary.chunks_total = store.count("chunk")
         summary.seconds = round(time.perf_counter() - started, 3)
+        run.state, run.finished = "complete", time.time()
+        run.updated = run.finished
+        self._save_run(run, meta)
         logger.info("Indexed %s: %s", self.root, summary)
         return summary
+
+    def _advance(
+        self,
+        run: RunRecord,
+        meta: dict[str, Any],
+        written: list[tuple[SourceFile, str, list[Chunk], list[str]]],
+        chunks: int,
+        progress: Any,
+    ) -> None:
+        """After a batch of files is written: move the progress bar and record the run's progress."""
+        if not written:
+            return
+        run.files_done += len(written)
+        run.chunks_done += chunks
+        run.updated = time.time()
+        self._save_run(run, meta)
+        if progress:
+            progress.update(chunks)
+
+    def _save_run(self, run: RunRecord, meta: dict[str, Any]) -> None:
+        """Record ``run``: beside an embedded store (readable without its lock), else in the metadata."""
+        store = self.store
+        if isinstance(store, EdgeStore):
+            write_run_file(store.root, run)
+        else:
+            store.write_meta({**meta, "last_run": run.to_dict()})
+            meta["last_run"] = run.to_dict()
+
+    def last_run(self) -> RunRecord | None:
+        """The record of the last ``index`` run on this index (``None``: none recorded).
+
+        Needs no model, and for the embedded store not even its lock: it can be read during a run.
+
+        Example:
+            >>> import tempfile
+            >>> from loracode_qdrant.testing import FakeModel
+            >>> index = CodeIndex(index_dir=tempfile.mkdtemp(), model=FakeModel())
+            >>> index.last_run() is None
+            True
+        """
+        store = self.store
+        if isinstance(store, EdgeStore):
+            return read_run_file(store.root)
+        meta = self._meta if self._meta is not None else _read_meta_quietly(store)
+        return RunRecord.from_dict((meta or {}).get("last_run"))
 
     def _drop(self) -> None:
         store = self.store
@@ -457,7 +589,8 @@ class CodeIndex:
             return None
         from tqdm import tqdm
 
-        return tqdm(total=total, unit="file", desc="Indexing", file=sys.stderr)
+        # Counted in chunks (the embedding work), with tqdm's rate and time left.
+        return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, dynamic_ncols=True)
 
     def _write_files(
         self, pending: list[tuple[SourceFile, str, list[Chunk], list[str]]], summary: IndexSummary
@@ -521,6 +654,66 @@ class CodeIndex:
                       "size": file.size, "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
             store.upsert([StoredPoint(file_point_id(file.path), {}, record)])
 
+    @property
+    def store_is_embedded(self) -> bool:
+        """Whether the store is the embedded one (a file lock tells whether an index run holds it)."""
+        return isinstance(self.store, EdgeStore)
+
+    def status(self) -> IndexStatus:
+        """What the index holds and how its last run went, without loading the model.
+
+        Raises:
+            FileNotFoundError: there is no index (and no run has started one).
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> from loracode_qdrant.testing import FakeModel
+            >>> root = pathlib.Path(tempfile.mkdtemp())
+            >>> _ = (root / "a.py").write_text("def f():\\n    return 1\\n")
+            >>> with CodeIndex(root, model=FakeModel()) as index:
+            ...     _ = index.index()
+            >>> with CodeIndex(root) as index:
+            ...     status = index.status()
+            >>> status.files, status.chunks, status.last_run.state
+            (1, 1, 'complete')
+        """
+        store = self.store
+        run = self.last_run()
+        status = IndexStatus(store=store.location, last_run=run)
+        embedded = isinstance(store, EdgeStore)
+        if embedded:
+            status.store_bytes = _folder_bytes(store.root)
+        if not store.exists():
+            if run is None:
+                raise FileNotFoundError(
+                    f"No index at {store.location}. Create one with `loracode index` first."
+                )
+            status.readable, status.unreadable_reason = False, "no data written yet"
+            status.in_progress = run.in_progress()
+            status.incomplete = run.interrupted()
+            return status
+        lock_free: bool | None = None
+        try:
+            if embedded:
+                store.read_only = True  # type: ignore[union-attr]
+                store.open([], 0)
+                lock_free = True
+            meta = store.read_meta() or {}
+            status.files, status.chunks = store.count("file"), store.count("chunk")
+        except StoreLockedError:
+            status.readable, status.unreadable_reason = False, "an index run holds the store"
+            lock_free = False
+            meta = {}
+        status.root = meta.get("root") or (str(self.root) if self.root else None)
+        status.languages = list(meta.get("languages", []))
+        status.spaces = list(meta.get("spaces", []))
+        status.model_fingerprint = meta.get("model_fingerprint")
+        status.adapters = list(meta.get("adapters", []))
+        if run is not None:
+            status.in_progress = run.in_progress(lock_free)
+            status.incomplete = run.interrupted(lock_free)
+        return status
+
     # ------------------------------------------------------------------ searching
     def search(
         self,
@@ -532,18 +725,21 @@ class CodeIndex:
         languages: Sequence[str] | None = None,
         task: str = "auto",
         mode: str = "per-language",
+        group: bool = True,
     ) -> list[Hit]:
         """Search the index.
 
         Args:
             query: Natural-language text or a piece of code.
             language: Search this language only, in its adapter's space.
-            k: Number of hits.
+            k: Number of hits (definitions, see ``group``).
             path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
             languages: Restrict to these languages (each searched in its own space, then fused).
             task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
             mode: ``"per-language"`` (default: per-space search with language filters, fused) or
                 ``"unified"`` (one search in the unified space, no language filter).
+            group: One hit per definition (default): the parts of a long function or class are one
+                hit, the best part, and ``k`` counts definitions. ``False``: every chunk on its own.
 
         Raises:
             FileNotFoundError: there is no index yet.
@@ -587,30 +783,49 @@ class CodeIndex:
                 groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
         if not groups:  # nothing indexed (or no indexed file in the wanted languages)
             return []
-        lists: list[list[tuple[str, float]]] = []
-        found: dict[str, tuple[StoredHit, str]] = {}
         with _torch_threads(self.query_threads):
             vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
-        # Several spaces: search for ids and scores only, fuse, then fetch the payloads (with the chunk
-        # text) of the k hits kept, in one retrieve: payloads live on disk, and reading k per space
-        # cost 1.5 ms more over six spaces at 100k (docs/benchmarks.md). One space: its k hits are kept.
-        fused = len(groups) > 1
         searches: list[tuple[str, list[float], list[str] | None]] = []
         for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
             if langs is not None and _holders(model, space, indexed) <= set(langs):
                 langs = None  # every chunk in this space is of a wanted language: the filter only costs
             searches.append((space, vec.tolist(), langs))
+        # Parts of one long definition are grouped into one hit, so k counts definitions: fetch more
+        # chunks than k, and more again in the rare case that parts crowd out k definitions.
+        if not group:
+            return self._search_once(searches, k, paths)[0]
+        limit = k * GROUP_FETCH
+        while True:
+            hits, exhausted = self._search_once(searches, limit, paths)
+            grouped = group_hits(hits)
+            if len(grouped) >= k or exhausted or limit >= k * GROUP_FETCH * 16:
+                return grouped[:k]
+            limit *= 4
+
+    def _search_once(
+        self, searches: list[tuple[str, list[float], list[str] | None]], limit: int, paths: list[str] | None
+    ) -> tuple[list[Hit], bool]:
+        """Up to ``limit`` chunk hits, best first (fused over the spaces); ``True`` if no space had more."""
+        lists: list[list[tuple[str, float]]] = []
+        found: dict[str, tuple[StoredHit, str]] = {}
+        # Several spaces: search for ids and scores only, fuse, then fetch the payloads (with the chunk
+        # text) of the hits kept, in one retrieve: payloads live on disk, and reading them per space
+        # cost 1.5 ms more over six spaces at 100k (docs/benchmarks.md). One space: its hits are kept.
+        fused = len(searches) > 1
         search_many = getattr(self.store, "search_many", None)  # optional: one call for all spaces
         if fused and search_many is not None:
-            results = search_many(searches, k, paths=paths, with_payload=False)
+            results = search_many(searches, limit, paths=paths, with_payload=False)
         else:
-            results = [self.store.search(space, vec, k, languages=langs, paths=paths, with_payload=not fused)
-                       for space, vec, langs in searches]  # fmt: skip
+            results = [
+                self.store.search(space, vec, limit, languages=langs, paths=paths, with_payload=not fused)
+                for space, vec, langs in searches
+            ]
         for (space, _, _), hits in zip(searches, results, strict=True):
             lists.append([(h.id, h.score) for h in hits])
             for h in hits:
                 found.setdefault(h.id, (h, space))
-        ranked = (reciprocal_rank_fusion(lists) if fused else lists[0])[:k]
+        exhausted = all(len(hits) < limit for hits in results)
+        ranked = (reciprocal_rank_fusion(lists) if fused else lists[0])[:limit]
         payloads = (
             {r.id: r.payload for r in self.store.retrieve([pid for pid, _ in ranked])}
             if fused
@@ -626,7 +841,7 @@ class CodeIndex:
                            symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
                            score=round(hit.score, 6), text=p.get("text", ""), space=space,
                            rank_score=round(float(rank_score), 6)))  # fmt: skip
-        return out
+        return out, exhausted
 
     def _paths_for_glob(self, path_glob: str | Sequence[str]) -> list[str]:
         """Indexed paths matching the glob(s) (``*`` stays within a folder, ``**`` crosses folders)."""
@@ -645,6 +860,45 @@ class CodeIndex:
             for p, _ in self._paths_cache
             if spec.match_file(p) or any(fnmatch.fnmatchcase(p, g) for g in globs)
         ]
+
+
+def definition_key(hit: Hit) -> tuple[str, ...]:
+    """What makes two hits parts of one definition: both ``-part`` chunks of one file, symbol and kind.
+
+    Every other chunk is its own definition: two whole definitions may share a name in one file (a
+    property's getter and setter), and chunks without a symbol are module-level code or windows.
+
+    Example:
+        >>> a = Hit("a.py", 10, 40, "Client.send", "function-part", "python", 0.8, "", "base", 0.8)
+        >>> b = Hit("a.py", 41, 70, "Client.send", "function-part", "python", 0.7, "", "base", 0.7)
+        >>> definition_key(a) == definition_key(b)
+        True
+    """
+    if hit.symbol and hit.kind.endswith("-part"):
+        return (hit.path, hit.symbol, hit.kind)
+    return (hit.path, str(hit.start_line), hit.kind)
+
+
+def group_hits(hits: Sequence[Hit]) -> list[Hit]:
+    """One hit per definition, in the order of each definition's best part (``hits`` are best first).
+
+    The kept hit is the best part (its lines, score and text); ``parts`` counts the parts found.
+
+    Example:
+        >>> a = Hit("a.py", 10, 40, "send", "function-part", "python", 0.8, "", "base", 0.8)
+        >>> b = Hit("a.py", 1, 5, "open", "function", "python", 0.75, "", "base", 0.75)
+        >>> c = Hit("a.py", 41, 70, "send", "function-part", "python", 0.7, "", "base", 0.7)
+        >>> [(h.symbol, h.start_line, h.parts) for h in group_hits([a, b, c])]
+        [('send', 10, 2), ('open', 1, 1)]
+    """
+    best: dict[tuple[str, ...], Hit] = {}
+    for hit in hits:
+        key = definition_key(hit)
+        if key in best:
+            best[key].parts += 1
+        else:
+            best[key] = replace(hit, parts=1)
+    return list(best.values())
 
 
 def _query_vectors(model: Any, query: str, task: str, adapters: list[str | None]) -> np.ndarray:
@@ -673,6 +927,28 @@ def _torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Disk space used under ``folder`` (allocated blocks: Qdrant Edge preallocates sparse files whose
+    apparent size is 100x what they hold)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(dirpath, name))
+                total += getattr(st, "st_blocks", 0) * 512 or st.st_size
+    return total
+
+
+def _read_meta_quietly(store: Store) -> dict[str, Any] | None:
+    """A server store's metadata record without creating anything (``None`` if there is no collection)."""
+    try:
+        if not store.exists():
+            return None
+        return store.read_meta()
+    except Exception:  # not opened yet, or the server is gone: no record to show
+        return None
 
 
 def _chunk_payload(file: SourceFile, chunk: Chunk) -> dict[str, Any]:

@@ -89,10 +89,22 @@ class SourceFile:
 
 @dataclass
 class WalkResult:
-    """Files to index and the count of skipped entries per reason."""
+    """Files to index, the count of skipped entries per reason, and each skipped entry's path and reason.
+
+    Example:
+        >>> result = WalkResult()
+        >>> result.skip("dist", "vendored"); result.skipped_paths
+        [('dist', 'vendored')]
+    """
 
     files: list[SourceFile] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    skipped_paths: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        """Record that ``path`` (relative to the root; a folder ends with ``/``) is left out, and why."""
+        self.skipped[reason] += 1
+        self.skipped_paths.append((path, reason))
 
 
 @dataclass(frozen=True)
@@ -199,34 +211,34 @@ def _walk(
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
         logger.warning("Cannot list %s: %s", dir_path, exc)
-        result.skipped["unreadable"] += 1
+        result.skip(f"{rel_dir}/" if rel_dir else "./", "unreadable")
         entries = []
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
-            result.skipped["unreadable"] += 1
+            result.skip(rel, "unreadable")
             continue
         if stat.S_ISLNK(st.st_mode):
-            result.skipped["symlink"] += 1
+            result.skip(rel, "symlink")
             continue
         if stat.S_ISDIR(st.st_mode):
             if entry.name in ALWAYS_SKIPPED_DIRS:
                 continue
             if ignores.ignored(rel, is_dir=True):
-                result.skipped["ignored"] += 1
+                result.skip(rel + "/", "ignored")
                 continue
             if entry.name in skip_dirs or entry.name.endswith(".egg-info"):
-                result.skipped["vendored"] += 1
+                result.skip(rel + "/", "vendored")
                 continue
             yield from _walk(Path(entry.path), rel, ignores, result, skip_dirs)
             continue
         if ignores.ignored(rel, is_dir=False):
-            result.skipped["ignored"] += 1
+            result.skip(rel, "ignored")
             continue
         if not stat.S_ISREG(st.st_mode):
-            result.skipped["special-file"] += 1
+            result.skip(rel, "special-file")
             continue
         yield rel, entry
     for _ in range(pushed):
@@ -236,10 +248,10 @@ def _walk(
 def _consider_file(rel: str, entry: os.DirEntry[str], result: WalkResult, max_file_bytes: int) -> None:
     st = entry.stat(follow_symlinks=False)
     if st.st_size > max_file_bytes:
-        result.skipped["too-large"] += 1
+        result.skip(rel, "too-large")
         return
     if _is_generated_name(entry.name):
-        result.skipped["generated"] += 1
+        result.skip(rel, "generated")
         return
     language = language_for_path(rel)
     if language is None and "." not in entry.name:
@@ -248,7 +260,7 @@ def _consider_file(rel: str, entry: os.DirEntry[str], result: WalkResult, max_fi
             first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
             language = language_for_path(rel, first_line=first_line)
     if language is None:
-        result.skipped["unknown-language"] += 1
+        result.skip(rel, "unknown-language")
         return
     result.files.append(SourceFile(rel, Path(entry.path), language, st.st_size, st.st_mtime_ns))
 

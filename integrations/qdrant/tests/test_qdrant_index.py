@@ -11,6 +11,7 @@ from qdrant_client import QdrantClient
 from loracode_qdrant import CodeIndex, EdgeStore, ServerStore, StoreLockedError
 from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import file_point_id
+from loracode_qdrant.index import GROUP_FETCH
 from loracode_qdrant.store import StoredPoint
 from loracode_qdrant.testing import FakeModel, write_tree
 
@@ -349,15 +350,18 @@ def test_fused_search_gives_the_hits_of_full_payload_searches(
     for k in (1, 3, 10):
         retrieved.clear()
         hits = index.search(query, k=k)
-        # the reference: each language space searched with full payloads (as before), fused by RRF
+        # the reference: each language space searched with full payloads (as before), fused by RRF;
+        # GROUP_FETCH chunks per hit wanted are fetched (no chunk of this tree is a part, so none merge)
         lists, payloads = [], {}
+        limit = k * GROUP_FETCH
         for space in ("text2code-go", "text2code-python"):
             vec = model.encode_query([query], adapter=space)[0].tolist()
-            full = index.store.search(space, vec, k)
+            full = index.store.search(space, vec, limit)
             lists.append([(h.id, h.score) for h in full])
             for h in full:
                 payloads.setdefault(h.id, (h, space))
-        want = reciprocal_rank_fusion(lists)[:k]
+        fetched = reciprocal_rank_fusion(lists)[:limit]
+        want = fetched[:k]
         assert [(h.path, h.start_line, h.symbol, h.text, h.space, h.score, h.rank_score) for h in hits] == [
             (payloads[i][0].payload["path"], payloads[i][0].payload["start_line"],
              payloads[i][0].payload.get("symbol"), payloads[i][0].payload["text"], payloads[i][1],
@@ -365,7 +369,7 @@ def test_fused_search_gives_the_hits_of_full_payload_searches(
             for i, r in want
         ]  # fmt: skip
         assert len(hits) == min(k, index.store.count("chunk"))
-        assert retrieved == [[i for i, _ in want]]  # one retrieve, of the kept hits only
+        assert retrieved == [[i for i, _ in fetched]]  # one retrieve, of the fused candidates only
 
 
 @pytest.mark.parametrize("kind", ["edge", "server"])
