@@ -27,7 +27,7 @@ from typing import Any
 from loracode_embed.batched_lora import batchable, batched_rows
 from loracode_embed.languages import canonical_language
 from loracode_embed.loading import find_adapter_files  # re-exported: it lives where no torch is imported
-from loracode_embed.manifest import ADAPTER_CONFIG, TASKS, AdapterEntry, ManifestError
+from loracode_embed.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS, TASKS, AdapterEntry, ManifestError
 
 #: Compute mixed-adapter batches with batched products (False: PEFT's per-adapter loop; for comparisons).
 BATCHED_LORA = True

@@ -32,6 +32,7 @@ from loracode_embed.loading import (
     cached_sha256,
     check_no_code,
     checked_adapter_folder,
+    find_adapter_files,
     quiet_loading,
     resolve_base,
     weights_file,
