@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from loracode_qdrant import hybrid
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
 from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
@@ -71,6 +72,8 @@ DEFAULT_INDEX_DIRNAME = ".loracode"
 #: Version of the payload layout; part of the store metadata.
 STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
+#: Values of ``CodeIndex.search(mode=...)`` and ``loracode search --mode``.
+SEARCH_MODES = ("per-language", "unified", "hybrid", "sparse")
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
@@ -287,7 +290,7 @@ class CodeIndex:
         existed = store.exists()
         if not existed and not for_write:
             raise FileNotFoundError(f"No index at {store.location}. Create one with `loracode index` first.")
-        store.open(expected["spaces"], expected["dim"])
+        store.open(expected["spaces"], expected["dim"], sparse_space=hybrid.SPARSE_SPACE)
         meta = store.read_meta() if existed else None
         if meta is None:
             if existed and store.count() > 0:
@@ -296,10 +299,17 @@ class CodeIndex:
                     "refusing to change it. Use another index folder or collection."
                 )
             if for_write:
-                store.write_meta({**expected, "languages": [], "root": str(self.root)})
+                store.write_meta({**expected, "languages": [], "root": str(self.root),
+                                  "sparse": hybrid.SPARSE_VERSION})  # fmt: skip
                 meta = store.read_meta()
         else:
             self._check_meta(meta, expected, store.location)
+            if not hybrid.store_has_sparse(meta):  # built before hybrid search: no sparse vectors yet
+                store.sparse_space = None  # type: ignore[attr-defined]
+                if for_write:
+                    hybrid.backfill_sparse(store)
+                    store.write_meta({**meta, "sparse": hybrid.SPARSE_VERSION})
+                    meta = store.read_meta()
         self._meta = meta or {**expected, "languages": []}
         self._opened_for = mode
         return self._meta
@@ -512,7 +522,12 @@ class CodeIndex:
         # 3. Write file by file: chunks, then the file's stale chunks go, then its "done" record.
         for fi, (file, file_hash, chunks, ids) in enumerate(pending):
             points = [
-                StoredPoint(cid, vectors[(fi, ci)], _chunk_payload(file, chunk))
+                StoredPoint(
+                    cid,
+                    vectors[(fi, ci)],
+                    _chunk_payload(file, chunk),
+                    sparse=hybrid.sparse_document(file.path, chunk.text),
+                )
                 for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
             ]
             store.upsert(points)
@@ -542,8 +557,12 @@ class CodeIndex:
             path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
             languages: Restrict to these languages (each searched in its own space, then fused).
             task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
-            mode: ``"per-language"`` (default: per-space search with language filters, fused) or
-                ``"unified"`` (one search in the unified space, no language filter).
+            mode: ``"per-language"`` (default: per-space search with language filters, fused),
+                ``"unified"`` (one search in the unified space, no language filter), ``"hybrid"``
+                (the per-language dense searches and an identifier-aware BM25 search, fused by the
+                store: :mod:`loracode_qdrant.hybrid`) or ``"sparse"`` (the BM25 search alone).
+                Hybrid and sparse hits have ``space`` ``"hybrid"`` / ``"bm25-code"`` and ``score``
+                equal to the fused (or BM25) score.
 
         Raises:
             FileNotFoundError: there is no index yet.
@@ -555,8 +574,8 @@ class CodeIndex:
             raise ValueError("query must not be empty")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
-        if mode not in ("per-language", "unified"):
-            raise ValueError(f"mode must be 'per-language' or 'unified', got {mode!r}")
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, SEARCH_MODES))}, got {mode!r}")
         if task not in ("auto", *TASKS):
             raise ValueError(f"task must be 'auto', 'text2code' or 'code2code', got {task!r}")
         from loracode_embed.languages import canonical_language
@@ -587,6 +606,8 @@ class CodeIndex:
                 groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
         if not groups:  # nothing indexed (or no indexed file in the wanted languages)
             return []
+        if mode in hybrid.SPARSE_MODES:
+            return self._sparse_search(query, task, mode, groups, wanted, paths, k)
         lists: list[list[tuple[str, float]]] = []
         found: dict[str, tuple[StoredHit, str]] = {}
         with _torch_threads(self.query_threads):
@@ -626,6 +647,46 @@ class CodeIndex:
                            symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
                            score=round(hit.score, 6), text=p.get("text", ""), space=space,
                            rank_score=round(float(rank_score), 6)))  # fmt: skip
+        return out
+
+    def _sparse_search(
+        self,
+        query: str,
+        task: str,
+        mode: str,
+        groups: dict[str, tuple[str | None, list[str] | None]],
+        wanted: list[str] | None,
+        paths: list[str] | None,
+        k: int,
+    ) -> list[Hit]:
+        """``mode="hybrid"`` / ``"sparse"``: see :mod:`loracode_qdrant.hybrid`."""
+        if not hybrid.store_has_sparse(self._meta):
+            raise ValueError(
+                f"The index at {self.store.location} has no sparse vectors (it was built before hybrid "
+                f"search), so mode={mode!r} cannot be used. Run `loracode index` once to add them "
+                "(nothing is embedded again), or search with --mode per-language."
+            )
+        model, indexed = self.model, list((self._meta or {}).get("languages", []))
+        dense: list[tuple[str, list[float], list[str] | None]] = []
+        if mode == "hybrid":
+            with _torch_threads(self.query_threads):
+                vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
+            for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
+                if langs is not None and _holders(model, space, indexed) <= set(langs):
+                    langs = None
+                dense.append((space, vec.tolist(), langs))
+        ranked = hybrid.fused_search(self.store, query, dense, wanted, paths, k)
+        payloads = {r.id: r.payload for r in self.store.retrieve([h.id for h in ranked])}
+        space = "hybrid" if mode == "hybrid" else hybrid.SPARSE_SPACE
+        out = []
+        for h in ranked:
+            p = payloads.get(h.id)
+            if p is None:  # deleted between the search and the retrieve
+                continue
+            out.append(Hit(path=p["path"], start_line=int(p["start_line"]), end_line=int(p["end_line"]),
+                           symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
+                           score=round(h.score, 6), text=p.get("text", ""), space=space,
+                           rank_score=round(h.score, 6)))  # fmt: skip
         return out
 
     def _paths_for_glob(self, path_glob: str | Sequence[str]) -> list[str]:
