@@ -70,7 +70,7 @@ def code_tokens(text: str) -> list[str]:
         >>> code_tokens("ERR_STREAM_WRITE_AFTER_END")
         ['err_stream_write_after_end', 'err', 'stream', 'write', 'after', 'end']
         >>> code_tokens("load src/http/client.py")
-        ['load', 'src/http/client.py', 'src', 'http', 'client', 'py']
+        ['load', 'src/http/client.py', 'client.py', 'src', 'http', 'client', 'py']
         >>> code_tokens("x = 1")
         ['x']
     """
@@ -82,12 +82,15 @@ def code_tokens(text: str) -> list[str]:
         segments = [s for s in _SEGMENT_SPLIT.split(name) if s]
         if len(segments) > 1 and len(name) <= MAX_TERM_CHARS:
             out.append(name.lower())
+        base = name.rsplit("/", 1)[-1]
+        if base != name and _SEGMENT_SPLIT.search(base):  # a path's file name: "client.py"
+            out.append(base.lower())
         for segment in segments:
             if len(segment) > MAX_TERM_CHARS:
                 continue
             out.append(segment.lower())
             parts = _word_parts(segment)
-            if len(parts) > 1:
+            if len(parts) > 1 or (parts and parts[0] != out[-1]):  # "$scope" -> "scope" too
                 out.extend(p for p in parts if len(p) > 1)
     return out
 
