@@ -144,7 +144,7 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     index.index()
     point = next(iter(index.store.vectors_by_hash([next(iter(stored(index).values()))["content_hash"]])))
     lang = point.payload["language"]
-    assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code"}
+    assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code", "bm25-code"}  # + sparse
     model.calls.clear()
     searches: list[tuple[str, list[str] | None]] = []
     payload_wanted: list[bool] = []
