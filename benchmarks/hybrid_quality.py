@@ -118,8 +118,12 @@ def fetch(kind: str, name: str, dest: Path) -> Path:
                 f"Dir::Etc::SourceParts={apt / 'etc'}", "-o", f"Dir::State::Lists={apt / 'lists'}"]  # fmt: skip
         if not any((apt / "lists").glob("*Sources*")):
             subprocess.run(["apt-get", *opts, "update", "-q"], check=True)
-        subprocess.run(["apt-get", *opts, "source", "--download-only", "-q", name], cwd=dest, check=True)
-    return sorted(dest.glob(pattern))[0]
+        # not check=True: the orig tarball is all we need, and a missing .debian.tar fails the command
+        subprocess.run(["apt-get", *opts, "source", "--download-only", "-q", name], cwd=dest)
+    found = sorted(dest.glob(pattern))
+    if not found:
+        raise FileNotFoundError(f"Could not download {kind} {name!r} into {dest}")
+    return found[0]
 
 
 def unpack(kind: str, name: str, language: str, tree: Path) -> str:
