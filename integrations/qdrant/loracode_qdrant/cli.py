@@ -47,9 +47,10 @@ def register(subparsers: Any) -> None:
                    help="only files matching this glob, e.g. 'src/**/*.py' (repeatable)")  # fmt: skip
     s.add_argument("--task", choices=("auto", "text2code", "code2code"), default="auto",
                    help="query type (default: detect)")  # fmt: skip
-    s.add_argument("--mode", choices=SEARCH_MODES, default="per-language",
-                   help="per-language spaces fused by rank (default), the unified space, hybrid (dense "
-                   "spaces and identifier-aware BM25, fused), or sparse (BM25 only)")  # fmt: skip
+    s.add_argument("--mode", choices=SEARCH_MODES, default="auto",
+                   help="auto (default: hybrid, or per-language on an index built before hybrid search), "
+                   "per-language (dense spaces fused by rank), unified (the unified space), hybrid (the "
+                   "dense spaces and identifier-aware BM25, fused), sparse (BM25 only)")  # fmt: skip
     s.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
     s.add_argument("--lines", type=int, default=4, help="snippet lines per hit (default: 4)")
     _store_args(s, _SEARCH_DEVICES_HELP)

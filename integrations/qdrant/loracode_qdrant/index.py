@@ -73,7 +73,7 @@ DEFAULT_INDEX_DIRNAME = ".loracode"
 STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
 #: Values of ``CodeIndex.search(mode=...)`` and ``loracode search --mode``.
-SEARCH_MODES = ("per-language", "unified", "hybrid", "sparse")
+SEARCH_MODES = ("auto", "per-language", "unified", "hybrid", "sparse")
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
@@ -546,7 +546,7 @@ class CodeIndex:
         *,
         languages: Sequence[str] | None = None,
         task: str = "auto",
-        mode: str = "per-language",
+        mode: str = "auto",
     ) -> list[Hit]:
         """Search the index.
 
@@ -557,7 +557,9 @@ class CodeIndex:
             path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
             languages: Restrict to these languages (each searched in its own space, then fused).
             task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
-            mode: ``"per-language"`` (default: per-space search with language filters, fused),
+            mode: ``"auto"`` (default): ``"hybrid"`` if the index has sparse vectors, else
+                ``"per-language"`` (an index built before hybrid search, until re-indexed);
+                ``"per-language"`` (per-space search with language filters, fused),
                 ``"unified"`` (one search in the unified space, no language filter), ``"hybrid"``
                 (the per-language dense searches and an identifier-aware BM25 search, fused by the
                 store: :mod:`loracode_qdrant.hybrid`) or ``"sparse"`` (the BM25 search alone).
@@ -588,6 +590,8 @@ class CodeIndex:
                 raise TypeError("languages must be a list of language names, not a string")
             wanted = sorted({canonical_language(x) for x in languages} | set(wanted or []))
         meta = self._open(for_write=False) if self._meta is None else self._meta
+        if mode == "auto":
+            mode = "hybrid" if hybrid.store_has_sparse(meta) else "per-language"
         model = self.model
         if task == "auto":
             classify = getattr(model, "classify_query", None)

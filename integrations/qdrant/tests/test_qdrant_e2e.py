@@ -63,10 +63,12 @@ def test_adapter_spaces_with_real_lora_adapters(small_tree: Path) -> None:
             "python": {"text2code-python", "text2code", "code2code", "bm25-code"},
             "go": {"text2code", "code2code", "bm25-code"},
         }
-        hits = index.search("reverse words", k=10)
+        hits = index.search("reverse words", k=10, mode="per-language")
         assert {h.space for h in hits} == {"text2code-python", "text2code"}  # two lists, fused
         assert {h.space for h in index.search("reverse words", k=10, mode="unified")} == {"text2code"}
-        assert {h.space for h in index.search("def f(x): return x", language="go", k=3)} == {"code2code"}
+        assert {
+            h.space for h in index.search("def f(x): return x", language="go", k=3, mode="per-language")
+        } == {"code2code"}
     with pytest.raises(ValueError, match="adapter set"):
         CodeIndex(small_tree, model=LoRACodeModel.from_base(TINY / "tiny-roberta", device="cpu")).index()
 

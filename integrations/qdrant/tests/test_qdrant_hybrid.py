@@ -138,6 +138,11 @@ def test_exact_identifiers_rank_first(hybrid_index: CodeIndex, mode: str) -> Non
     assert (top.path, top.start_line) == ("accounts.js", 1)
 
 
+def test_default_mode_is_hybrid(hybrid_index: CodeIndex) -> None:
+    hits = hybrid_index.search("getUserById", k=2)
+    assert hits[0].symbol == "getUserById" and {h.space for h in hits} == {"hybrid"}
+
+
 def test_hybrid_hits_carry_the_fused_score(hybrid_index: CodeIndex) -> None:
     hits = hybrid_index.search("lockAccount user failures", k=5, mode="hybrid")
     assert hits[0].symbol == "lockAccount"
@@ -220,6 +225,7 @@ def test_index_built_before_hybrid_search_is_upgraded_in_place(hybrid_index: Cod
     hybrid_index._meta = None
     with pytest.raises(ValueError, match="has no sparse vectors .*Run `loracode index` once"):
         hybrid_index.search("getUserById", mode="hybrid")
+    assert {h.space for h in hybrid_index.search("getUserById")} == {"base"}  # default: dense until upgraded
     summary = hybrid_index.index()
     assert summary.chunks_embedded == 0  # the upgrade embeds nothing
     assert hybrid_index.search("getUserById", mode="sparse")[0].symbol == "getUserById"
@@ -273,5 +279,7 @@ def test_cli_search_mode_hybrid(loracode_main, tmp_path: Path, capsys, monkeypat
     assert loracode_main(["search", "getUserById", "--mode", "hybrid", "--json", "-k", "2"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert hits[0]["symbol"] == "getUserById" and hits[0]["space"] == "hybrid"
+    assert loracode_main(["search", "getUserById", "--json", "-k", "1"]) == 0  # the default mode
+    assert json.loads(capsys.readouterr().out)[0]["space"] == "hybrid"
     assert loracode_main(["search", "the of", "--mode", "sparse"]) == 0
     assert capsys.readouterr().out.strip() == "No results."
