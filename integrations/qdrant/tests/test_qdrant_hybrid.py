@@ -283,3 +283,6 @@ def test_cli_search_mode_hybrid(loracode_main, tmp_path: Path, capsys, monkeypat
     assert json.loads(capsys.readouterr().out)[0]["space"] == "hybrid"
     assert loracode_main(["search", "the of", "--mode", "sparse"]) == 0
     assert capsys.readouterr().out.strip() == "No results."
+    assert loracode_main(["search", " ", "--mode", "hybrid"]) == 1  # a clear error, no traceback
+    err = capsys.readouterr().err
+    assert "query must not be empty" in err and "Traceback" not in err
