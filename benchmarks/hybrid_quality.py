@@ -55,7 +55,7 @@ SIZE_LANGUAGE = os.environ.get("SIZE_LANGUAGE", "java")
 VARIANTS = [v for v in os.environ.get("VARIANTS", "").split(",") if v]
 K = 10
 SEED = 0
-WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-hybrid-")))
+WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-"))
 OUT = Path(__file__).resolve().parent / "results" / f"hybrid_quality_{SET}.json"
 
 # (kind, name, language); kinds: deb (binary package), debsrc (source package), npm, py (installed)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 # ---- knobs
 PACKAGES = os.environ.get("PACKAGES", "json,http,logging,urllib,email,concurrent,asyncio,xml").split(",")
-WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-hybrid-size-")))
+WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-size-"))
 OUT = Path(__file__).resolve().parent / "results" / "hybrid_store_size.json"
 
 from loracode_qdrant import CodeIndex, hybrid  # noqa: E402
