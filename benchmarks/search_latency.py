@@ -18,7 +18,11 @@ Timed, per query (200 by default, after 12 warm-up searches):
   (``encode_query_in_spaces``), each space is searched with a filter on its languages, and the lists
   are fused by reciprocal rank fusion;
 * ``search_one_language``: ``index.search(q, language="go", k=10)`` (one space, one filter);
-* ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter).
+* ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter);
+* ``search_hybrid`` (``HYBRID=1``): ``index.search(q, k=10, mode="hybrid")``: the default search's
+  dense legs plus the identifier-aware BM25 leg, fused by Qdrant Edge (prefetches + RRF). With
+  ``HYBRID=1`` each chunk's text (and so its sparse vector) is a real function of the Python standard
+  library (cycled), so the sparse posting lists have real code's term statistics.
 
 The parts (query embedding: ``encode_query_in_spaces`` / ``encode_query``; store: every
 ``store.search``, ``store.search_many`` and ``store.retrieve`` call of the search) are timed inside
@@ -69,6 +73,8 @@ QUERY_THREADS: int | None = None if _threads.lower() == "none" else int(_threads
 #: The model's dtype (``DTYPE=bfloat16``: the CPU fast path, which ``loracode index``/``search`` and
 #: ``CodeIndex`` pick by default on a CPU with hardware bfloat16); default: ``LoRACodeModel``'s float32.
 DTYPE = os.environ.get("DTYPE") or None
+#: ``HYBRID=1``: real chunk texts with sparse vectors, and a fourth timed search, ``mode="hybrid"``.
+HYBRID = os.environ.get("HYBRID") == "1"
 K = 10
 BATCH = 2000
 FILES = 20000
@@ -80,6 +86,7 @@ OUT = Path(
 )
 
 from loracode_qdrant import CodeIndex  # noqa: E402
+from loracode_qdrant.hybrid import sparse_document  # noqa: E402
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id  # noqa: E402
 from loracode_qdrant.index import all_spaces, code_spaces  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
@@ -146,12 +153,37 @@ def chunk_text(i: int, language: str) -> str:
     )
 
 
+def real_texts(limit: int = 20000) -> list[str]:
+    """Source of up to ``limit`` functions of the Python standard library (the sparse texts)."""
+    import ast
+    import sysconfig
+
+    out: list[str] = []
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py")):
+        if "test" in path.parts or "site-packages" in path.parts:
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+        except (SyntaxError, UnicodeDecodeError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                text = ast.get_source_segment(source, node) or ""
+                if 0 < len(text) < 4000:
+                    out.append(text)
+        if len(out) >= limit:
+            return out[:limit]
+    return out
+
+
 def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tuple[float, Counter[str]]:
     """Write ``n`` chunks (file by file's chunk order, as the indexer's ids) and every file's record."""
     store = index.store
     dim = int(model.embedding_dim)
     spaces = {lang: list(code_spaces(model, lang)) for lang in LANGS}
     per_space: Counter[str] = Counter()
+    texts = real_texts() if HYBRID else []
     t0 = time.perf_counter()
     for start in range(0, n, BATCH):
         count = min(BATCH, n - start)
@@ -172,11 +204,12 @@ def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tup
                 "start_byte": 0,
                 "end_byte": 100,
                 "content_hash": content_hash(i),
-                "text": chunk_text(i, language),
+                "text": texts[i % len(texts)] if texts else chunk_text(i, language),
             }
             # the same id the indexer gives chunk number i // FILES of this file
             (cid,) = chunk_ids_for_file(path, [payload["content_hash"]])
-            points.append(StoredPoint(cid, dict(zip(names, vecs.tolist(), strict=True)), payload))
+            sparse = sparse_document(path, payload["text"]) if HYBRID else None
+            points.append(StoredPoint(cid, dict(zip(names, vecs.tolist(), strict=True)), payload, sparse))
             per_space.update(names)
         store.upsert(points)
     for f in range(min(FILES, n)):  # each file's record (the indexer's "done" mark), vector-less
@@ -197,6 +230,7 @@ def main() -> None:
     for n in SIZES:
         key = str(n) if QUERY_THREADS == 1 else f"{n}@query_threads={QUERY_THREADS}"
         key += f"@dtype={DTYPE}" if DTYPE else ""
+        key += "@hybrid" if HYBRID else ""
         folder = WORKDIR / f"n{n}"
         reuse = os.environ.get("REUSE") == "1" and (folder / "idx" / "shard" / "edge_config.json").exists()
         if reuse:
@@ -228,18 +262,21 @@ def main() -> None:
             index.search(q, k=K)
             index.search(q, language="go", k=K)
             index.search(q, k=K, mode="unified")
+            if HYBRID:
+                index.search(q, k=K, mode="hybrid")
         meta = index._meta or {}
         # The parts are timed inside the same CodeIndex.search calls (wrapping the model's query
         # encoders and the store's search), so a part never profits from a cache the call just warmed.
         parts: Counter[str] = Counter()
         # the store part: every search, batched search (search_many) and payload retrieve of the call
-        for method in ("search", "search_many", "retrieve"):
+        for method in ("search", "search_many", "retrieve", "hybrid_search"):
             if hasattr(index.store, method):
                 setattr(index.store, method, _timed(getattr(index.store, method), parts, "store"))
         model.encode_query = _timed(model.encode_query, parts, "embed")  # type: ignore[method-assign]
         model.encode_query_in_spaces = _timed(model.encode_query_in_spaces, parts, "embed")  # type: ignore[method-assign]
         runs: dict[str, dict[str, list[float]]] = {
-            name: {"total": [], "embed": [], "store": []} for name in ("default", "one_language", "unified")
+            name: {"total": [], "embed": [], "store": []}
+            for name in ("default", "one_language", "unified", *(["hybrid"] if HYBRID else []))
         }
         calls: dict[str, Counter[str]] = {name: Counter() for name in runs}
         spaces_hit: dict[str, Counter[str]] = {name: Counter() for name in runs}
@@ -249,7 +286,8 @@ def main() -> None:
             q = QUERY_TEXTS[i % len(QUERY_TEXTS)] + f" {i}"
             tasks[model.classify_query(q)] += 1
             for name, kwargs in (("default", {}), ("one_language", {"language": "go"}),
-                                 ("unified", {"mode": "unified"})):  # fmt: skip
+                                 ("unified", {"mode": "unified"}),
+                                 *((("hybrid", {"mode": "hybrid"}),) if HYBRID else ())):  # fmt: skip
                 query = q + " in go" if name == "one_language" else q  # another vector: another graph path
                 parts.clear()
                 t0 = time.perf_counter()
@@ -295,6 +333,16 @@ def main() -> None:
             "query_embedding_unified_ms": summary(runs["unified"]["embed"]),
             "store_search_unified_ms": summary(runs["unified"]["store"]),
             "search_unified_hit_spaces": dict(spaces_hit["unified"]),
+            **(
+                {
+                    "search_hybrid_ms": summary(runs["hybrid"]["total"], extra=True),
+                    "query_embedding_hybrid_ms": summary(runs["hybrid"]["embed"]),
+                    "store_search_hybrid_ms": summary(runs["hybrid"]["store"]),
+                    "chunk_texts": "Python standard library functions, cycled (real sparse statistics)",
+                }
+                if HYBRID
+                else {}
+            ),
             "parts_timed": "inside the same CodeIndex.search calls",
             "process_nice": os.nice(0),
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",

@@ -49,7 +49,9 @@ def _blocks() -> list[tuple[str, str, str]]:
 def _pip_specs(code: str) -> list[str]:
     """The requirement arguments of every ``pip install`` in a shell block (options dropped)."""
     specs = []
-    for command in re.split(r"&&|\n|;", code):
+    for command in re.split(r"&&|\n|;", code.replace("\\\n", " ")):
+        if "pip install" not in command:
+            continue
         words = shlex.split(command.split("#")[0])
         if words[:2] != ["pip", "install"]:
             continue

@@ -220,13 +220,24 @@ def snapshot(idx: Path) -> dict:
         chunks[hit.id] = (p["path"], p["start_byte"], p["end_byte"], p["start_line"], p["content_hash"])
     files = {h.payload["path"]: h.payload for h in store.scroll("file")}
     total = store.count()
+    sparse = {}  # each chunk's BM25 vector (hybrid search), as stored
+    ids = list(chunks)
+    for start in range(0, len(ids), 512):
+        for hit in store.retrieve(ids[start : start + 512], with_vectors=True):
+            vec = (hit.vectors or {}).get("bm25-code")
+            sparse[hit.id] = (tuple(vec.indices), tuple(round(v, 5) for v in vec.values)) if vec else None
     store.close()
-    return {"chunks": chunks, "files": files, "total": total}
+    return {"chunks": chunks, "files": files, "total": total, "sparse": sparse}
 
 
 def check_done_files_complete(snap: dict) -> int:
-    """Files whose record exists but some of whose chunks are missing."""
-    return sum(1 for rec in snap["files"].values() if not set(rec["chunk_ids"]) <= set(snap["chunks"]))
+    """Files whose record exists but some of whose chunks are missing (or lack their sparse vector)."""
+    return sum(
+        1
+        for rec in snap["files"].values()
+        if not set(rec["chunk_ids"]) <= set(snap["chunks"])
+        or any(snap["sparse"].get(i) is None for i in rec["chunk_ids"])
+    )
 
 
 def compare(got: dict, clean: dict) -> dict:
@@ -242,6 +253,15 @@ def compare(got: dict, clean: dict) -> dict:
         "stale_file_records": len(set(got["files"]) - set(clean["files"])),
         "missing_file_records": len(set(clean["files"]) - set(got["files"])),
         "extra_points": got["total"] - clean["total"],
+        # hybrid search: every chunk's sparse vector present and equal to the clean index's
+        "sparse_missing": sum(
+            1 for i in got["chunks"] if got["sparse"].get(i) is None and clean["sparse"].get(i)
+        ),
+        "sparse_mismatch": sum(
+            1
+            for i in set(got["chunks"]) & set(clean["chunks"])
+            if got["sparse"].get(i) != clean["sparse"].get(i)
+        ),
     }
 
 

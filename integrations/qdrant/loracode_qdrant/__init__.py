@@ -5,6 +5,7 @@ Example:
     >>> index = CodeIndex("~/src/myrepo")          # doctest: +SKIP
     >>> summary = index.index()                     # doctest: +SKIP
     >>> hits = index.search("retry an http request with backoff", k=5)  # doctest: +SKIP
+    >>> hits = index.search("getUserById", mode="hybrid")           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from loracode_qdrant.fusion import reciprocal_rank_fusion
     from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary, group_hits
     from loracode_qdrant.runlog import RunRecord
+    from loracode_qdrant.sparse import SparseEncoder, SparseVector, code_tokens
     from loracode_qdrant.store import EdgeStore, ServerStore, Store, StoreLockedError
     from loracode_qdrant.walk import walk_tree
 
@@ -32,8 +34,11 @@ _HOMES = {
     "IndexSummary": "index",
     "RunRecord": "runlog",
     "ServerStore": "store",
+    "SparseEncoder": "sparse",
+    "SparseVector": "sparse",
     "Store": "store",
     "StoreLockedError": "store",
+    "code_tokens": "sparse",
     "group_hits": "index",
     "reciprocal_rank_fusion": "fusion",
     "walk_tree": "walk",
@@ -50,8 +55,11 @@ __all__ = [
     "IndexSummary",
     "RunRecord",
     "ServerStore",
+    "SparseEncoder",
+    "SparseVector",
     "Store",
     "StoreLockedError",
+    "code_tokens",
     "group_hits",
     "reciprocal_rank_fusion",
     "walk_tree",

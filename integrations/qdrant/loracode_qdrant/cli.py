@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from loracode_embed.cli_args import language, non_negative_int, positive_int
 from loracode_embed.precision import DTYPES
 
-from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
 from loracode_qdrant.store import StoreLockedError
@@ -69,8 +69,10 @@ def register(subparsers: Any) -> None:
                    help="only files matching this glob, e.g. 'src/**/*.py' (repeatable)")  # fmt: skip
     s.add_argument("--task", choices=("auto", "text2code", "code2code"), default="auto",
                    help="query type (default: detect)")  # fmt: skip
-    s.add_argument("--mode", choices=("per-language", "unified"), default="per-language",
-                   help="per-language spaces fused by rank (default), or the unified space")  # fmt: skip
+    s.add_argument("--mode", choices=SEARCH_MODES, default="auto",
+                   help="auto (default: hybrid, or per-language on an index built before hybrid search), "
+                   "per-language (dense spaces fused by rank), unified (the unified space), hybrid (the "
+                   "dense spaces and identifier-aware BM25, fused), sparse (BM25 only)")  # fmt: skip
     s.add_argument("--root", help="the indexed tree (default: nearest folder upward with a .loracode index)")
     s.add_argument("--lines", type=non_negative_int, default=4, help="snippet lines per hit (default: 4)")
     _store_args(s, _SEARCH_DEVICES_HELP)

@@ -11,3 +11,5 @@ DEFAULT_INDEX_DIRNAME = ".loracode"
 #: Chunks per embedding batch. 32, not 64: a batch of 64 chunks of 256 tokens holds about 200 MB of
 #: activations on CPU; on 2 cores 32 is as fast.
 DEFAULT_BATCH_SIZE = 32
+#: Values of ``CodeIndex.search(mode=...)`` and ``loracode search --mode``.
+SEARCH_MODES = ("auto", "per-language", "unified", "hybrid", "sparse")

@@ -51,15 +51,16 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from loracode_qdrant import hybrid
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
-from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME
+from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
 from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
@@ -339,7 +340,7 @@ class CodeIndex:
         existed = store.exists()
         if not existed and not for_write:
             raise FileNotFoundError(f"No index at {store.location}. Create one with `loracode index` first.")
-        store.open(expected["spaces"], expected["dim"])
+        store.open(expected["spaces"], expected["dim"], sparse_space=hybrid.SPARSE_SPACE)
         meta = store.read_meta() if existed else None
         if meta is None:
             if existed and store.count() > 0:
@@ -348,10 +349,17 @@ class CodeIndex:
                     "refusing to change it. Use another index folder or collection."
                 )
             if for_write:
-                store.write_meta({**expected, "languages": [], "root": str(self.root)})
+                store.write_meta({**expected, "languages": [], "root": str(self.root),
+                                  "sparse": hybrid.SPARSE_VERSION})  # fmt: skip
                 meta = store.read_meta()
         else:
             self._check_meta(meta, expected, store.location)
+            if not hybrid.store_has_sparse(meta):  # built before hybrid search: no sparse vectors yet
+                store.sparse_space = None  # type: ignore[attr-defined]
+                if for_write:
+                    hybrid.backfill_sparse(store)
+                    store.write_meta({**meta, "sparse": hybrid.SPARSE_VERSION})
+                    meta = store.read_meta()
         self._meta = meta or {**expected, "languages": []}
         self._opened_for = mode
         return self._meta
@@ -645,7 +653,12 @@ class CodeIndex:
         # 3. Write file by file: chunks, then the file's stale chunks go, then its "done" record.
         for fi, (file, file_hash, chunks, ids) in enumerate(pending):
             points = [
-                StoredPoint(cid, vectors[(fi, ci)], _chunk_payload(file, chunk))
+                StoredPoint(
+                    cid,
+                    vectors[(fi, ci)],
+                    _chunk_payload(file, chunk),
+                    sparse=hybrid.sparse_document(file.path, chunk.text),
+                )
                 for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
             ]
             store.upsert(points)
@@ -724,7 +737,7 @@ class CodeIndex:
         *,
         languages: Sequence[str] | None = None,
         task: str = "auto",
-        mode: str = "per-language",
+        mode: str = "auto",
         group: bool = True,
     ) -> list[Hit]:
         """Search the index.
@@ -736,8 +749,14 @@ class CodeIndex:
             path_glob: Keep files matching this glob (or any of these globs), e.g. ``"src/**/*.py"``.
             languages: Restrict to these languages (each searched in its own space, then fused).
             task: ``"auto"`` (detect), ``"text2code"`` or ``"code2code"``.
-            mode: ``"per-language"`` (default: per-space search with language filters, fused) or
-                ``"unified"`` (one search in the unified space, no language filter).
+            mode: ``"auto"`` (default): ``"hybrid"`` if the index has sparse vectors, else
+                ``"per-language"`` (an index built before hybrid search, until re-indexed);
+                ``"per-language"`` (per-space search with language filters, fused),
+                ``"unified"`` (one search in the unified space, no language filter), ``"hybrid"``
+                (the per-language dense searches and an identifier-aware BM25 search, fused by the
+                store: :mod:`loracode_qdrant.hybrid`) or ``"sparse"`` (the BM25 search alone).
+                Hybrid and sparse hits have ``space`` ``"hybrid"`` / ``"bm25-code"`` and ``score``
+                equal to the fused (or BM25) score.
             group: One hit per definition (default): the parts of a long function or class are one
                 hit, the best part, and ``k`` counts definitions. ``False``: every chunk on its own.
 
@@ -751,8 +770,8 @@ class CodeIndex:
             raise ValueError("query must not be empty")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
-        if mode not in ("per-language", "unified"):
-            raise ValueError(f"mode must be 'per-language' or 'unified', got {mode!r}")
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, SEARCH_MODES))}, got {mode!r}")
         if task not in ("auto", *TASKS):
             raise ValueError(f"task must be 'auto', 'text2code' or 'code2code', got {task!r}")
         from loracode_embed.languages import canonical_language
@@ -765,6 +784,8 @@ class CodeIndex:
                 raise TypeError("languages must be a list of language names, not a string")
             wanted = sorted({canonical_language(x) for x in languages} | set(wanted or []))
         meta = self._open(for_write=False) if self._meta is None else self._meta
+        if mode == "auto":
+            mode = "hybrid" if hybrid.store_has_sparse(meta) else "per-language"
         model = self.model
         if task == "auto":
             classify = getattr(model, "classify_query", None)
@@ -783,6 +804,13 @@ class CodeIndex:
                 groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
         if not groups:  # nothing indexed (or no indexed file in the wanted languages)
             return []
+        if mode in hybrid.SPARSE_MODES:
+
+            def fetch(limit: int) -> tuple[list[Hit], bool]:
+                hits = self._sparse_search(query, task, mode, groups, wanted, paths, limit)
+                return hits, len(hits) < limit
+
+            return _grouped_search(fetch, k, group)
         with _torch_threads(self.query_threads):
             vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
         searches: list[tuple[str, list[float], list[str] | None]] = []
@@ -790,17 +818,7 @@ class CodeIndex:
             if langs is not None and _holders(model, space, indexed) <= set(langs):
                 langs = None  # every chunk in this space is of a wanted language: the filter only costs
             searches.append((space, vec.tolist(), langs))
-        # Parts of one long definition are grouped into one hit, so k counts definitions: fetch more
-        # chunks than k, and more again in the rare case that parts crowd out k definitions.
-        if not group:
-            return self._search_once(searches, k, paths)[0]
-        limit = k * GROUP_FETCH
-        while True:
-            hits, exhausted = self._search_once(searches, limit, paths)
-            grouped = group_hits(hits)
-            if len(grouped) >= k or exhausted or limit >= k * GROUP_FETCH * 16:
-                return grouped[:k]
-            limit *= 4
+        return _grouped_search(lambda limit: self._search_once(searches, limit, paths), k, group)
 
     def _search_once(
         self, searches: list[tuple[str, list[float], list[str] | None]], limit: int, paths: list[str] | None
@@ -843,6 +861,46 @@ class CodeIndex:
                            rank_score=round(float(rank_score), 6)))  # fmt: skip
         return out, exhausted
 
+    def _sparse_search(
+        self,
+        query: str,
+        task: str,
+        mode: str,
+        groups: dict[str, tuple[str | None, list[str] | None]],
+        wanted: list[str] | None,
+        paths: list[str] | None,
+        k: int,
+    ) -> list[Hit]:
+        """``mode="hybrid"`` / ``"sparse"``: see :mod:`loracode_qdrant.hybrid`."""
+        if not hybrid.store_has_sparse(self._meta):
+            raise ValueError(
+                f"The index at {self.store.location} has no sparse vectors (it was built before hybrid "
+                f"search), so mode={mode!r} cannot be used. Run `loracode index` once to add them "
+                "(nothing is embedded again), or search with --mode per-language."
+            )
+        model, indexed = self.model, list((self._meta or {}).get("languages", []))
+        dense: list[tuple[str, list[float], list[str] | None]] = []
+        if mode == "hybrid":
+            with _torch_threads(self.query_threads):
+                vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
+            for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
+                if langs is not None and _holders(model, space, indexed) <= set(langs):
+                    langs = None
+                dense.append((space, vec.tolist(), langs))
+        ranked = hybrid.fused_search(self.store, query, dense, wanted, paths, k)
+        payloads = {r.id: r.payload for r in self.store.retrieve([h.id for h in ranked])}
+        space = "hybrid" if mode == "hybrid" else hybrid.SPARSE_SPACE
+        out = []
+        for h in ranked:
+            p = payloads.get(h.id)
+            if p is None:  # deleted between the search and the retrieve
+                continue
+            out.append(Hit(path=p["path"], start_line=int(p["start_line"]), end_line=int(p["end_line"]),
+                           symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
+                           score=round(h.score, 6), text=p.get("text", ""), space=space,
+                           rank_score=round(h.score, 6)))  # fmt: skip
+        return out
+
     def _paths_for_glob(self, path_glob: str | Sequence[str]) -> list[str]:
         """Indexed paths matching the glob(s) (``*`` stays within a folder, ``**`` crosses folders)."""
         globs = [path_glob] if isinstance(path_glob, str) else list(path_glob)
@@ -860,6 +918,23 @@ class CodeIndex:
             for p, _ in self._paths_cache
             if spec.match_file(p) or any(fnmatch.fnmatchcase(p, g) for g in globs)
         ]
+
+
+def _grouped_search(fetch: Callable[[int], tuple[list[Hit], bool]], k: int, group: bool) -> list[Hit]:
+    """``k`` hits from ``fetch(limit) -> (chunk hits best first, no more to fetch)``, one per definition.
+
+    Parts of one long definition are grouped into one hit, so ``k`` counts definitions: fetch more
+    chunks than ``k``, and more again in the rare case that parts crowd out ``k`` definitions.
+    """
+    if not group:
+        return fetch(k)[0]
+    limit = k * GROUP_FETCH
+    while True:
+        hits, exhausted = fetch(limit)
+        grouped = group_hits(hits)
+        if len(grouped) >= k or exhausted or limit >= k * GROUP_FETCH * 16:
+            return grouped[:k]
+        limit *= 4
 
 
 def definition_key(hit: Hit) -> tuple[str, ...]:

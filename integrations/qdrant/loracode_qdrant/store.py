@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from loracode_qdrant.ids import META_POINT_ID
+from loracode_qdrant.sparse import SparseVector
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class StoredPoint:
     id: str
     vectors: dict[str, list[float]]
     payload: dict[str, Any] = field(default_factory=dict)
+    #: The chunk's sparse (BM25) vector, stored in the store's sparse space if it has one.
+    sparse: SparseVector | None = None
 
 
 @dataclass
@@ -79,6 +82,72 @@ def _match_any(
 ) -> list[Any]:
     """One engine condition ``condition(key, values)`` per payload field that is restricted (not None)."""
     return [condition(key, list(values)) for key, values in fields.items() if values is not None]
+
+
+def _with_sparse(point: StoredPoint, sparse_space: str | None, make: Callable[[SparseVector], Any]) -> Any:
+    """The point's vectors for the engine, with its sparse vector when the store has a sparse space."""
+    if sparse_space is None or not point.sparse:
+        return point.vectors
+    return {**point.vectors, sparse_space: make(point.sparse)}
+
+
+def _edge_sparse(vector: SparseVector) -> Any:
+    import qdrant_edge as qe
+
+    return qe.SparseVector(vector.indices, vector.values)
+
+
+def _edge_sparse_config(sparse_space: str | None) -> Any:
+    import qdrant_edge as qe
+
+    if sparse_space is None:
+        return None
+    return {sparse_space: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
+
+
+@dataclass
+class HybridPlan:
+    """One fused search: dense legs (one per space), an optional sparse leg, and how to fuse them.
+
+    Attributes:
+        dense: ``(space, query vector, languages or None)`` per dense leg.
+        sparse_space: The store's sparse vector name.
+        sparse: The sparse query (an empty one adds no leg).
+        sparse_languages: Language filter of the sparse leg (``None``: all).
+        paths: Path filter on every leg (``None``: all).
+        prefetch_limit: Candidates per leg.
+        fusion: ``"rrf"`` or ``"dbsf"``.
+        rrf_k: RRF's ``k``.
+        sparse_weight: RRF weight of the sparse leg (each dense leg weighs 1).
+    """
+
+    dense: list[tuple[str, list[float], list[str] | None]]
+    sparse_space: str
+    sparse: SparseVector | None
+    sparse_languages: list[str] | None = None
+    paths: list[str] | None = None
+    prefetch_limit: int = 50
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    sparse_weight: float = 1.0
+
+    @property
+    def weights(self) -> list[float] | None:
+        """RRF weight per leg (dense legs first), or ``None`` when all weigh 1."""
+        if not self.sparse or self.sparse_weight == 1.0:
+            return None
+        return [1.0] * len(self.dense) + [float(self.sparse_weight)]
+
+    def legs(
+        self, condition: Callable[[str, list[str]], Any], make_sparse: Callable[[SparseVector], Any]
+    ) -> list[tuple[str, Any, list[Any]]]:
+        """``(using, engine query, must conditions)`` per leg, in the engine's types."""
+        out = [(space, vector, _match_any({"language": langs, "path": self.paths}, condition))
+               for space, vector, langs in self.dense]  # fmt: skip
+        if self.sparse:
+            must = _match_any({"language": self.sparse_languages, "path": self.paths}, condition)
+            out.append((self.sparse_space, make_sparse(self.sparse), must))
+        return out
 
 
 @runtime_checkable
@@ -217,11 +286,12 @@ class EdgeStore:
         fh.flush()
         self._lock_fh = fh
 
-    def open(self, spaces: Sequence[str], dim: int) -> None:
+    def open(self, spaces: Sequence[str], dim: int, *, sparse_space: str | None = None) -> None:
         import qdrant_edge as qe
 
         if self._shard is not None:
             return
+        self.sparse_space = sparse_space
         self.acquire()
         try:
             if self.exists():
@@ -234,7 +304,8 @@ class EdgeStore:
                 config = qe.EdgeConfig(
                     vectors={
                         name: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine) for name in spaces
-                    }
+                    },
+                    sparse_vectors=_edge_sparse_config(sparse_space),
                 )
                 self._shard = qe.EdgeShard.create(str(self._shard_dir), config)
                 for name in INDEXED_FIELDS:
@@ -244,6 +315,34 @@ class EdgeStore:
         except Exception:
             self.close()
             raise
+
+    def has_sparse(self, name: str) -> bool:
+        """Whether the shard declares the sparse vector ``name`` (read from its config file)."""
+        import json
+
+        try:
+            config = json.loads((self._shard_dir / "edge_config.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return name in (config.get("sparse_vectors") or {})
+
+    def add_sparse_space(self, name: str) -> None:
+        """Declare the sparse vector ``name`` (IDF modifier) on an existing shard; no-op if present."""
+        import qdrant_edge as qe
+
+        if not self.has_sparse(name):
+            self._require().update(qe.UpdateOperation.create_sparse_vector(name, modifier=qe.Modifier.Idf))
+            self._require().flush()
+
+    def set_sparse(self, vectors: dict[str, SparseVector], name: str) -> None:
+        """Replace the sparse vector ``name`` of existing points (their other vectors stay)."""
+        import qdrant_edge as qe
+
+        items = list(vectors.items())
+        for i in range(0, len(items), _BATCH):
+            batch = [qe.PointVectors(pid, {name: qe.SparseVector(v.indices, v.values)})
+                     for pid, v in items[i : i + _BATCH]]  # fmt: skip
+            self._require().update(qe.UpdateOperation.update_vectors(batch))
 
     def _remove_leftover_builds(self) -> None:
         """Delete segment builds a killed process left in ``shard/temp_segments``.
@@ -279,8 +378,10 @@ class EdgeStore:
         import qdrant_edge as qe
 
         shard = self._require()
+        sparse = getattr(self, "sparse_space", None)
         for i in range(0, len(points), _BATCH):
-            batch = [qe.Point(p.id, p.vectors, p.payload) for p in points[i : i + _BATCH]]
+            batch = [qe.Point(p.id, _with_sparse(p, sparse, _edge_sparse), p.payload)
+                     for p in points[i : i + _BATCH]]  # fmt: skip
             shard.update(qe.UpdateOperation.upsert_points(batch))
 
     def delete_ids(self, ids: Sequence[str]) -> None:
@@ -415,6 +516,33 @@ class EdgeStore:
         results = self._require().query_batch(qe.QueryBatchRequest(requests))
         return [_scored_hits(hits, with_payload) for hits in results]
 
+    def hybrid_search(self, plan: HybridPlan, limit: int) -> list[StoredHit]:
+        """Dense and sparse searches fused in the engine: prefetches and Qdrant Edge's RRF (or DBSF).
+
+        Returns ids and fused scores only (payload ``{}``), best first.
+        """
+        import qdrant_edge as qe
+
+        prefetches = [
+            qe.Prefetch(limit=plan.prefetch_limit, query=qe.Query.Nearest(query, using=space),
+                        filter=qe.Filter(must=must) if must else None)
+            for space, query, must in plan.legs(
+                lambda key, values: qe.FieldCondition(key, match=qe.MatchAny(values)),
+                _edge_sparse,
+            )
+        ]  # fmt: skip
+        if len(prefetches) == 1:  # one leg (sparse only): its own scores, no fusion
+            leg = prefetches[0]
+            request = qe.QueryRequest(limit=limit, query=leg.query, filter=leg.filter, with_payload=False)
+        else:
+            fusion = (
+                qe.Fusion.Dbsf()
+                if plan.fusion == "dbsf"
+                else qe.Fusion.Rrf(k=plan.rrf_k, weights=plan.weights)
+            )
+            request = qe.QueryRequest(limit=limit, query=fusion, prefetches=prefetches, with_payload=False)
+        return _scored_hits(self._require().query(request), False)
+
     def count(self, record: str | None = None) -> int:
         import qdrant_edge as qe
 
@@ -467,18 +595,47 @@ class ServerStore:
     def exists(self) -> bool:
         return bool(self.client.collection_exists(self.collection))
 
-    def open(self, spaces: Sequence[str], dim: int) -> None:
+    def open(self, spaces: Sequence[str], dim: int, *, sparse_space: str | None = None) -> None:
         from qdrant_client import models
 
+        self.sparse_space = sparse_space
         if not self.exists():
             self.client.create_collection(
                 self.collection,
                 vectors_config={
                     s: models.VectorParams(size=dim, distance=models.Distance.COSINE) for s in spaces
                 },
+                sparse_vectors_config={sparse_space: models.SparseVectorParams(modifier=models.Modifier.IDF)}
+                if sparse_space
+                else None,
             )
             for name in INDEXED_FIELDS:
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+
+    def has_sparse(self, name: str) -> bool:
+        """Whether the collection declares the sparse vector ``name``."""
+        params = self.client.get_collection(self.collection).config.params
+        return name in (params.sparse_vectors or {})
+
+    def add_sparse_space(self, name: str) -> None:
+        """Declare the sparse vector ``name`` (IDF modifier) on an existing collection; no-op if present."""
+        from qdrant_client import models
+
+        if not self.has_sparse(name):
+            self.client.update_collection(
+                self.collection,
+                sparse_vectors_config={name: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            )
+
+    def set_sparse(self, vectors: dict[str, SparseVector], name: str) -> None:
+        """Replace the sparse vector ``name`` of existing points (their other vectors stay)."""
+        from qdrant_client import models
+
+        items = list(vectors.items())
+        for i in range(0, len(items), _BATCH):
+            batch = [models.PointVectors(id=pid, vector={name: models.SparseVector(**v.to_dict())})
+                     for pid, v in items[i : i + _BATCH]]  # fmt: skip
+            self.client.update_vectors(self.collection, points=batch, wait=True)
 
     def read_meta(self) -> dict[str, Any] | None:
         records = self.client.retrieve(self.collection, [META_POINT_ID], with_payload=True)
@@ -490,9 +647,11 @@ class ServerStore:
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         from qdrant_client import models
 
+        sparse = getattr(self, "sparse_space", None)
+        make = lambda v: models.SparseVector(indices=v.indices, values=v.values)  # noqa: E731
         for i in range(0, len(points), _BATCH):
             batch = [
-                models.PointStruct(id=p.id, vector=p.vectors, payload=p.payload)
+                models.PointStruct(id=p.id, vector=_with_sparse(p, sparse, make), payload=p.payload)
                 for p in points[i : i + _BATCH]
             ]
             self.client.upsert(self.collection, points=batch, wait=True)
@@ -630,6 +789,37 @@ class ServerStore:
             return []
         responses = self.client.query_batch_points(self.collection, requests=requests)
         return [_scored_hits(response.points, with_payload) for response in responses]
+
+    def hybrid_search(self, plan: HybridPlan, limit: int) -> list[StoredHit]:
+        """Dense and sparse searches fused on the server: Query API prefetches and RRF (or DBSF).
+
+        Returns ids and fused scores only (payload ``{}``), best first.
+        """
+        from qdrant_client import models as m
+
+        prefetches = [
+            m.Prefetch(query=query, using=space, limit=plan.prefetch_limit,
+                       filter=m.Filter(must=must) if must else None)
+            for space, query, must in plan.legs(
+                lambda key, values: m.FieldCondition(key=key, match=m.MatchAny(any=values)),
+                lambda v: m.SparseVector(indices=v.indices, values=v.values),
+            )
+        ]  # fmt: skip
+        if len(prefetches) == 1:  # one leg (sparse only): its own scores, no fusion
+            leg = prefetches[0]
+            response = self.client.query_points(
+                self.collection, query=leg.query, using=leg.using, query_filter=leg.filter,
+                limit=limit, with_payload=False,
+            )  # fmt: skip
+            return _scored_hits(response.points, False)
+        query: Any = (
+            m.FusionQuery(fusion=m.Fusion.DBSF)
+            if plan.fusion == "dbsf"
+            else m.RrfQuery(rrf=m.Rrf(k=plan.rrf_k, weights=plan.weights))
+        )
+        response = self.client.query_points(self.collection, prefetch=prefetches, query=query, limit=limit,
+                                            with_payload=False)  # fmt: skip
+        return _scored_hits(response.points, False)
 
     def count(self, record: str | None = None) -> int:
         from qdrant_client import models as m

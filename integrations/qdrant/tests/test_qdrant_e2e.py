@@ -59,14 +59,16 @@ def test_adapter_spaces_with_real_lora_adapters(small_tree: Path) -> None:
             h.payload["language"]: set(h.vectors)
             for h in index.store.vectors_by_hash(list(by_language.values()))
         }
-        assert spaces == {
-            "python": {"text2code-python", "text2code", "code2code"},
-            "go": {"text2code", "code2code"},
+        assert spaces == {  # and every chunk's sparse (BM25) vector for hybrid search
+            "python": {"text2code-python", "text2code", "code2code", "bm25-code"},
+            "go": {"text2code", "code2code", "bm25-code"},
         }
-        hits = index.search("reverse words", k=10)
+        hits = index.search("reverse words", k=10, mode="per-language")
         assert {h.space for h in hits} == {"text2code-python", "text2code"}  # two lists, fused
         assert {h.space for h in index.search("reverse words", k=10, mode="unified")} == {"text2code"}
-        assert {h.space for h in index.search("def f(x): return x", language="go", k=3)} == {"code2code"}
+        assert {
+            h.space for h in index.search("def f(x): return x", language="go", k=3, mode="per-language")
+        } == {"code2code"}
     with pytest.raises(ValueError, match="adapter set"):
         CodeIndex(small_tree, model=LoRACodeModel.from_base(TINY / "tiny-roberta", device="cpu")).index()
 

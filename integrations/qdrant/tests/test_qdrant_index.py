@@ -145,7 +145,7 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     index.index()
     point = next(iter(index.store.vectors_by_hash([next(iter(stored(index).values()))["content_hash"]])))
     lang = point.payload["language"]
-    assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code"}
+    assert set(point.vectors) == {f"text2code-{lang}", "text2code", "code2code", "bm25-code"}  # + sparse
     model.calls.clear()
     searches: list[tuple[str, list[str] | None]] = []
     payload_wanted: list[bool] = []
@@ -167,7 +167,7 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
 
     index.store.search = spy  # type: ignore[method-assign]
     index.store.search_many = spy_many  # type: ignore[method-assign]
-    hits = index.search("reverse the words of a sentence", k=4)
+    hits = index.search("reverse the words of a sentence", k=4, mode="per-language")
     # A language adapter's space holds only that language's chunks: no language filter needed there.
     assert sorted(searches) == [("text2code-go", None), ("text2code-python", None)]
     assert batches == [2]  # the spaces in one call
@@ -179,11 +179,11 @@ def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) ->
     assert [h.rank_score for h in hits] == sorted((h.rank_score for h in hits), reverse=True)
     unified = index.search("reverse the words of a sentence", k=4, mode="unified")
     assert {h.space for h in unified} == {"text2code"} and unified[0].symbol == "ReverseWords"
-    code = index.search("def parse(s): return json.loads(s)", language="python", k=1)
+    code = index.search("def parse(s): return json.loads(s)", language="python", k=1, mode="per-language")
     assert code[0].space == "code2code" and code[0].symbol == "parse_config"
     searches.clear()
     payload_wanted.clear()
-    assert index.search("reverse the words", k=2, languages=["go"])[0].language == "go"
+    assert index.search("reverse the words", k=2, languages=["go"], mode="per-language")[0].language == "go"
     assert searches == [("text2code-go", None)] and payload_wanted == [True]  # one space: no retrieve
     searches.clear()
     unified_go = index.search("reverse the words", k=2, mode="unified", languages=["go"])
@@ -349,7 +349,7 @@ def test_fused_search_gives_the_hits_of_full_payload_searches(
     index.store.retrieve = spy  # type: ignore[method-assign]
     for k in (1, 3, 10):
         retrieved.clear()
-        hits = index.search(query, k=k)
+        hits = index.search(query, k=k, mode="per-language")
         # the reference: each language space searched with full payloads (as before), fused by RRF;
         # GROUP_FETCH chunks per hit wanted are fetched (no chunk of this tree is a part, so none merge)
         lists, payloads = [], {}

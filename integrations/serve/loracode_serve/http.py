@@ -178,7 +178,7 @@ async def _search(request: Request, warm: WarmIndex) -> JSONResponse:
             k=body.get("k"),
             language=body.get("language"),
             path_glob=body.get("path_glob"),
-            mode=body.get("mode", "per-language"),
+            mode=body.get("mode", "auto"),
             task=body.get("task", "auto"),
         ),
     )

@@ -51,6 +51,7 @@ class CodeHit(BaseModel):
 
 
 _MODE_HELP = {
+    "auto": "hybrid when the index has keyword vectors, else per-language",
     "per-language": "each language searched with its own adapter, results fused by rank",
     "unified": "one search in the shared space, all languages",
     "hybrid": "dense spaces and identifier-aware keyword search (BM25), fused",
@@ -94,7 +95,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
     ]
     default_k = min(10, limits.max_k)
     mode_help = "; ".join(
-        f"'{m}'{' (default)' if m == 'per-language' else ''}: {_MODE_HELP.get(m, 'see docs/indexing.md')}"
+        f"'{m}'{' (default)' if m == 'auto' else ''}: {_MODE_HELP.get(m, 'see docs/indexing.md')}"
         for m in SEARCH_MODES
     )
     K = Annotated[int, Field(ge=1, le=limits.max_k, description=f"Number of results (1 to {limits.max_k})")]
@@ -119,7 +120,7 @@ def create_mcp(warm: WarmIndex, *, snippet_lines: int = 12) -> MCPServer:
                 "root, e.g. 'src/**/*.py' ('**' crosses folders). No '..' or absolute paths."
             ),
         ] = None,
-        mode: Annotated[Literal[SEARCH_MODES], Field(description=mode_help)] = "per-language",
+        mode: Annotated[Literal[SEARCH_MODES], Field(description=mode_help)] = "auto",
     ) -> list[CodeHit]:
         """Search the indexed source tree for code matching a description or a code snippet.
 

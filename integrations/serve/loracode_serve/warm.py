@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from loracode_qdrant import index as _index_module
+from loracode_qdrant.defaults import SEARCH_MODES as _SEARCH_MODES
 from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME, CodeIndex, Hit, IndexSummary
 from loracode_qdrant.server_link import find_server
 from loracode_qdrant.store import EdgeStore, StoreLockedError
@@ -59,8 +59,8 @@ logger = logging.getLogger(__name__)
 
 #: Prefix of the model names served by ``/v1/models`` and accepted by ``/v1/embeddings``.
 MODEL_PREFIX = "loracode/"
-#: The indexer's search modes (``per-language``, ``unified``, and any it adds, e.g. ``hybrid``).
-SEARCH_MODES: tuple[str, ...] = tuple(getattr(_index_module, "SEARCH_MODES", ("per-language", "unified")))
+#: The indexer's search modes (``auto``, ``per-language``, ``unified``, ``hybrid``, ``sparse``).
+SEARCH_MODES: tuple[str, ...] = _SEARCH_MODES
 SEARCH_TASKS = ("auto", "text2code", "code2code")
 INPUT_TYPES = ("query", "document")
 
@@ -234,7 +234,7 @@ class WarmIndex:
         k: Any = None,
         language: Any = None,
         path_glob: Any = None,
-        mode: Any = "per-language",
+        mode: Any = "auto",
         task: Any = "auto",
         field: str = "query",
     ) -> list[Hit]:
@@ -245,8 +245,8 @@ class WarmIndex:
             k: Hits wanted (1 to ``limits.max_k``; default 10, or ``max_k`` if lower).
             language: Only this language, searched in its adapter's space.
             path_glob: A glob or list of globs relative to the tree (``src/**/*.py``).
-            mode: ``"per-language"`` (per-space search, fused), ``"unified"``, or another of the indexer's
-                :data:`SEARCH_MODES`.
+            mode: ``"auto"`` (hybrid where the index has sparse vectors, else per-language), or another
+                of the indexer's :data:`SEARCH_MODES`.
             task: ``"auto"``, ``"text2code"`` or ``"code2code"``.
             field: The name the query has in the caller's API (for error messages).
 
