@@ -48,7 +48,7 @@ from loracode_embed.manifest import (
 )
 from loracode_embed.merged_adapters import MergedAdapters
 from loracode_embed.precision import resolve_device_dtype
-from loracode_embed.routing import QUERY_TASKS, Route, check_task, route
+from loracode_embed.routing import QUERY_TASKS, Route, check_task, named_adapter, route
 
 logger = logging.getLogger(__name__)
 
@@ -327,15 +327,7 @@ class LoRACodeModel:
         return decision
 
     def _named_adapter(self, adapter: object) -> str | None:
-        if not isinstance(adapter, str):
-            raise TypeError(f"adapter must be a string ('auto', 'base' or an adapter name), got {adapter!r}")
-        if adapter == "base":
-            return None
-        if adapter not in self.manifest.adapters:
-            raise ValueError(
-                f"Unknown adapter {adapter!r}. Available: {', '.join(self.adapters) or '(none)'}"
-            )
-        return adapter
+        return named_adapter(adapter, self.manifest.adapters)
 
     # ------------------------------------------------------------------ encoding
 

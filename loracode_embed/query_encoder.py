@@ -42,7 +42,7 @@ from loracode_embed.loading import (
     weights_file,
 )
 from loracode_embed.manifest import ADAPTER_CONFIG, ADAPTER_WEIGHTS, Manifest, ManifestError
-from loracode_embed.routing import QUERY_TASKS, check_task, route
+from loracode_embed.routing import QUERY_TASKS, check_task, named_adapter, route
 
 logger = logging.getLogger(__name__)
 
@@ -220,15 +220,7 @@ class QueryEncoder:
     # ------------------------------------------------------------------ internals
 
     def _named_adapter(self, adapter: object) -> str | None:
-        if not isinstance(adapter, str):
-            raise TypeError(f"adapter must be a string ('auto', 'base' or an adapter name), got {adapter!r}")
-        if adapter == "base":
-            return None
-        if adapter not in self.manifest.adapters:
-            raise ValueError(
-                f"Unknown adapter {adapter!r}. Available: {', '.join(self.adapters) or '(none)'}"
-            )
-        return adapter
+        return named_adapter(adapter, self.manifest.adapters)
 
     def _tokenize(self, text: str, strict: bool, argument: str) -> np.ndarray:
         encoding = self._tokenizer.encode(text)

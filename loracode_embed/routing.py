@@ -93,3 +93,23 @@ def routing_table(adapters: Mapping[str, AdapterEntry], languages: tuple[str, ..
         table.append(route(adapters, task, None))
         table.extend(route(adapters, task, lang) for lang in languages)
     return table
+
+
+def named_adapter(adapter: object, adapters: Mapping[str, AdapterEntry]) -> str | None:
+    """Check an explicit ``adapter=`` argument: ``"base"`` is ``None``, any other name must be loaded.
+
+    Example:
+        >>> named_adapter("base", {}) is None
+        True
+        >>> named_adapter("nope", {})
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown adapter 'nope'. Available: (none)
+    """
+    if not isinstance(adapter, str):
+        raise TypeError(f"adapter must be a string ('auto', 'base' or an adapter name), got {adapter!r}")
+    if adapter == "base":
+        return None
+    if adapter not in adapters:
+        raise ValueError(f"Unknown adapter {adapter!r}. Available: {', '.join(sorted(adapters)) or '(none)'}")
+    return adapter
