@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from loracode_embed.precision import DTYPES
-from loracode_qdrant.index import DEFAULT_INDEX_DIRNAME
+from loracode_qdrant.defaults import DEFAULT_INDEX_DIRNAME
 from loracode_qdrant.server_link import TOKEN_ENV
 
 from loracode_serve.limits import Limits
