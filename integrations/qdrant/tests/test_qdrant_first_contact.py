@@ -187,11 +187,12 @@ def test_parts_of_one_function_are_one_hit_and_k_counts_definitions(tmp_path: Pa
             if h.payload["symbol"] == "transfer_funds"
         ]
         assert len(parts) >= 3 and all(p.payload["kind"] == "function-part" for p in parts)
-        for k in (1, 3, 5):
-            hits = index.search("ledger record source target amount step", k=k)
-            keys = [definition_key(h) for h in hits]
-            assert len(keys) == len(set(keys)) == k  # k definitions, none twice
-        best = index.search("ledger record source target amount step", k=5)
+        for mode in ("per-language", "hybrid"):
+            for k in (1, 3, 5):
+                hits = index.search("ledger record source target amount step", k=k, mode=mode)
+                keys = [definition_key(h) for h in hits]
+                assert len(keys) == len(set(keys)) == k, mode  # k definitions, none twice
+        best = index.search("ledger record source target amount step", k=5, mode="per-language")
         transfer = [h for h in best if h.symbol == "transfer_funds"]
         assert len(transfer) == 1 and transfer[0].parts >= 2
         # the hit is the best of the function's parts in the ungrouped ranking

@@ -285,4 +285,4 @@ def test_cli_search_mode_hybrid(loracode_main, tmp_path: Path, capsys, monkeypat
     assert capsys.readouterr().out.strip() == "No results."
     assert loracode_main(["search", " ", "--mode", "hybrid"]) == 1  # a clear error, no traceback
     err = capsys.readouterr().err
-    assert "query must not be empty" in err and "Traceback" not in err
+    assert "the query is empty" in err and "Traceback" not in err

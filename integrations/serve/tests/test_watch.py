@@ -22,7 +22,8 @@ def watcher(warm) -> Iterator[Watcher]:
 
 
 def _top(warm, code: str) -> tuple[str, str | None, float] | None:
-    hits = warm.find_similar(code, k=1)
+    # dense scores are cosines, so 0.99 means "this very code"; hybrid scores are fused ranks
+    hits = warm.search(code, k=1, task="code2code", mode="per-language", field="code")
     return (hits[0].path, hits[0].symbol, hits[0].score) if hits else None
 
 
