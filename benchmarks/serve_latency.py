@@ -5,6 +5,13 @@ A copy of some standard-library packages is indexed and served (default bundle, 
 free loopback port; each path then answers QUERIES x REPEATS searches (k=10) in turn.
 
     python benchmarks/serve_latency.py          # with loracode-serve installed (make install)
+    BASELINE_LORACODE=/other/venv/bin/loracode python benchmarks/serve_latency.py   # before/after
+
+With BASELINE_LORACODE (the ``loracode`` script of another install, e.g. of main in a second worktree),
+that one's shell search is timed against the same server, alternating query by query with this one, so
+both see the same machine load. The floor is timed the same way: ``python -c pass`` and
+``python -c "import loracode_embed"`` with this interpreter (site-packages and .pth files included, as
+for a console script).
 
 Writes benchmarks/results/serve_latency.json (RESULTS=NAME for another name).
 """
@@ -28,10 +35,21 @@ import httpx
 
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http").split(",")
 REPEATS = int(os.environ.get("REPEATS", "5"))
+BASELINE = os.environ.get("BASELINE_LORACODE")
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-serve-latency-")))
 OUT = Path(__file__).resolve().parent / "results" / os.environ.get("RESULTS", "serve_latency.json")
 QUERIES = ["parse a json document", "send an http request with headers", "read the response body",
            "encode a string as json", "def loads(s): return decode(s)", "split a url into parts"]  # fmt: skip
+
+
+#: Timed from the shell, in turn for each query: this install's ``loracode search``, the baseline's (with
+#: BASELINE_LORACODE) and the floor (the interpreter alone, and with the core package imported).
+SHELL_COMMANDS = {
+    "loracode_search_cli": ["{loracode}", "search", "-k", "10", "{query}"],
+    "baseline_loracode_search_cli": ["{baseline}", "search", "-k", "10", "{query}"],
+    "floor_python_c_pass": ["{python}", "-c", "pass"],
+    "floor_import_loracode_embed": ["{python}", "-c", "import loracode_embed"],
+}
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -64,12 +82,18 @@ def main() -> None:
                 raise RuntimeError(f"server exited: see {WORK / 'server.log'}")
             time.sleep(0.5)
         queries = QUERIES * REPEATS
-        cli, http_times = [], []
+        shell: dict[str, list[float]] = {
+            name: [] for name in SHELL_COMMANDS if BASELINE or "baseline" not in name
+        }
         loracode = str(Path(sys.executable).with_name("loracode"))
-        for q in queries:
-            t = time.perf_counter()
-            subprocess.run([loracode, "search", "-k", "10", q], cwd=tree, check=True, capture_output=True)
-            cli.append(time.perf_counter() - t)
+        for q in queries:  # alternating, so that each command sees the same load
+            for name, times in shell.items():
+                command = [arg.format(python=sys.executable, loracode=loracode, baseline=BASELINE, query=q)
+                           for arg in SHELL_COMMANDS[name]]  # fmt: skip
+                t = time.perf_counter()
+                subprocess.run(command, cwd=tree, check=True, capture_output=True)
+                times.append(time.perf_counter() - t)
+        cli, http_times = shell.pop("loracode_search_cli"), []
         with httpx.Client(base_url=url) as client:
             for q in queries:
                 t = time.perf_counter()
@@ -102,7 +126,10 @@ def main() -> None:
         "source_packages": SOURCE_PACKAGES, "files": status["files"], "chunks": status["chunks"],
         "loracode_search_cli": percentiles(cli), "http_v1_search": percentiles(http_times),
         "mcp_search_code_streamable_http": percentiles(mcp),
+        **{name: percentiles(times) for name, times in shell.items()},
     }  # fmt: skip
+    if BASELINE:
+        result["baseline"] = {"loracode": BASELINE, "commit": os.environ.get("BASELINE_COMMIT")}
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -13,12 +13,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loracode_embed.languages import SUPPORTED_LANGUAGES, canonical_language, language_for_path
-from loracode_embed.loading import default_bundle_dir
-from loracode_embed.manifest import ManifestError
-
 if TYPE_CHECKING:
+    from loracode_embed.languages import SUPPORTED_LANGUAGES, canonical_language, language_for_path
+    from loracode_embed.loading import default_bundle_dir
+    from loracode_embed.manifest import ManifestError
     from loracode_embed.model import LoRACodeModel
+
+#: Where each public name lives; imported on first use, so that `import loracode_embed` (and every
+#: `loracode` command, which imports it for ``__version__``) stays cheap and never imports torch.
+_HOMES = {
+    "LoRACodeModel": "model",
+    "ManifestError": "manifest",
+    "SUPPORTED_LANGUAGES": "languages",
+    "canonical_language": "languages",
+    "default_bundle_dir": "loading",
+    "language_for_path": "languages",
+}
 
 __version__ = "0.1.0"
 
@@ -34,9 +44,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: `import loracode_embed` must stay cheap and must not import torch.
-    if name == "LoRACodeModel":
-        from loracode_embed.model import LoRACodeModel
+    if name in _HOMES:
+        import importlib
 
-        return LoRACodeModel
+        value = getattr(importlib.import_module(f"loracode_embed.{_HOMES[name]}"), name)
+        if name != "LoRACodeModel":  # cached; LoRACodeModel is looked up each time, as before
+            globals()[name] = value
+        return value
     raise AttributeError(f"module 'loracode_embed' has no attribute {name!r}")

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 
-from loracode_embed.languages import canonical_language
-
 
 def positive_int(text: str) -> int:
     """An integer of at least 1."""
@@ -38,6 +36,8 @@ def non_negative_int(text: str) -> int:
 
 def language(text: str) -> str:
     """A programming language name or alias, as its canonical id (``golang`` -> ``go``)."""
+    from loracode_embed.languages import canonical_language  # on use: parsers build without it
+
     try:
         return canonical_language(text)
     except ValueError as exc:

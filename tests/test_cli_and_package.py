@@ -65,3 +65,64 @@ def test_adapters_lists_routes(capsys, tiny_bundle):
     assert data["embedding_dim"] == 32
     routes = {(r["task"], r["language"]): r["adapter"] for r in data["routes"]}
     assert routes[("text2code", "ruby")] == "text2code" and routes[("code2code", "go")] == "code2code"
+
+
+def test_help_lists_every_command():
+    from importlib.metadata import entry_points
+
+    from loracode_embed.cli import CORE_COMMANDS, PLUGIN_GROUP, build_parser
+
+    out = subprocess.run(
+        [sys.executable, "-m", "loracode_embed.cli", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    assert set(CORE_COMMANDS) <= commands
+    assert {e.name for e in entry_points(group=PLUGIN_GROUP)} <= commands  # plugins name their commands
+    for command in commands:
+        assert f"    {command} " in out.stdout or f"    {command}\n" in out.stdout
+
+
+def test_a_command_line_builds_only_its_command(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import loracode_embed.cli as cli
+
+    assert cli.command_name(["-v", "--verbose", "embed", "x"]) == "embed"
+    assert cli.command_name(["--verb", "search"]) == "search"
+    for argv in ([], ["--help"], ["-h", "embed"], ["--version"], ["-x", "embed"]):
+        assert cli.command_name(argv) is None
+    assert list(cli.build_parser("embed")._subparsers._group_actions[0].choices) == ["embed"]
+
+    # A plugin whose entry-point name is not its command: found by building everything.
+    registered = []
+
+    def register(subparsers):
+        registered.append(1)
+        subparsers.add_parser("other")
+
+    plugin = EntryPoint(name="misnamed", value="x:register", group=cli.PLUGIN_GROUP)
+    monkeypatch.setattr(EntryPoint, "load", lambda self: register)
+    monkeypatch.setattr(
+        cli, "entry_points", lambda group: [plugin, plugin] if group == cli.PLUGIN_GROUP else []
+    )
+    choices = cli.build_parser("other")._subparsers._group_actions[0].choices
+    assert set(choices) == {*cli.CORE_COMMANDS, "other"} and registered == [1]  # one value loads once
+
+
+def test_a_broken_plugin_is_skipped_with_one_warning(monkeypatch, caplog):
+    from importlib.metadata import EntryPoint
+
+    import loracode_embed.cli as cli
+
+    def broken(self):
+        raise ImportError("no such module")
+
+    plugin = EntryPoint(name="search", value="broken:register", group=cli.PLUGIN_GROUP)
+    monkeypatch.setattr(EntryPoint, "load", broken)
+    monkeypatch.setattr(cli, "entry_points", lambda group: [plugin] if group == cli.PLUGIN_GROUP else [])
+    with pytest.raises(SystemExit):  # "invalid choice", from the whole parser
+        cli.main(["search", "x"])
+    assert [r.getMessage() for r in caplog.records].count(
+        "Skipping loracode plugin 'search': no such module"
+    ) == 1

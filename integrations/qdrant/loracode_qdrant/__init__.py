@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
     from loracode_qdrant.fusion import reciprocal_rank_fusion
-    from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary, group_hits
+    from loracode_qdrant.hits import Hit
+    from loracode_qdrant.index import CodeIndex, IndexStatus, IndexSummary, group_hits
     from loracode_qdrant.runlog import RunRecord
     from loracode_qdrant.sparse import SparseEncoder, SparseVector, code_tokens
     from loracode_qdrant.store import EdgeStore, ServerStore, Store, StoreLockedError
@@ -29,7 +30,7 @@ _HOMES = {
     "Chunker": "chunking",
     "CodeIndex": "index",
     "EdgeStore": "store",
-    "Hit": "index",
+    "Hit": "hits",
     "IndexStatus": "index",
     "IndexSummary": "index",
     "RunRecord": "runlog",

@@ -24,7 +24,6 @@ from loracode_embed.precision import DTYPES
 from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
-from loracode_qdrant.store import StoreLockedError
 
 if TYPE_CHECKING:  # the index (numpy, tree-sitter) is imported only when a command runs
     from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary
@@ -276,6 +275,8 @@ def _run_search(args: argparse.Namespace) -> int:
     if server is not None:  # a warm `loracode serve` holds this index: no model load, no store lock
         _print_hits(_search_via_server(server, args), args)
         return 0
+    from loracode_qdrant.store import StoreLockedError  # here: a search via the server never needs it
+
     # Before the model loads: an index being built, or not built yet, is reported at once.
     probe = _code_index(root, model=None, store=_server_store(args), index_dir=args.index_dir)
     run = probe.last_run()
@@ -313,7 +314,7 @@ def _running_server(args: argparse.Namespace, root: Path | None) -> ServerInfo |
 
 
 def _search_via_server(server: ServerInfo, args: argparse.Namespace) -> list[Hit]:
-    from loracode_qdrant.index import Hit  # local: keeps working where the CLI's module imports are lazy
+    from loracode_qdrant.hits import Hit  # standard library only: this path imports no numpy or index
 
     body = {"query": args.query, "k": args.k, "language": args.language, "path_glob": args.path_glob,
             "task": args.task, "mode": args.mode}  # fmt: skip

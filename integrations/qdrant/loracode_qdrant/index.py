@@ -62,6 +62,7 @@ from loracode_qdrant import hybrid
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
 from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.fusion import reciprocal_rank_fusion
+from loracode_qdrant.hits import Hit
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
 from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
 from loracode_qdrant.store import EdgeStore, Store, StoredHit, StoredPoint, StoreLockedError
@@ -163,47 +164,6 @@ class IndexStatus:
         if self.last_run is not None:
             data["last_run"] = {**self.last_run.to_dict(), "duration": self.last_run.duration}
         return data
-
-
-@dataclass
-class Hit:
-    """One search result.
-
-    Attributes:
-        path: File path relative to the indexed root.
-        start_line: First line (1-based).
-        end_line: Last line (inclusive).
-        symbol: ``Class.method`` or ``None`` (module-level code, windows).
-        kind: ``function``, ``class``, ``module``, ``window`` (``-part`` for a piece of a long one).
-        language: Canonical language id.
-        score: Cosine similarity in the space it was found in.
-        text: The chunk's source text.
-        space: The embedding space (``"base"`` or an adapter name) it was found in.
-        rank_score: The fused score that ordered it (equal to ``score`` when one space was searched).
-        parts: How many parts of this definition were among the results (a long function is stored
-            in parts; the hit shows the best one).
-    """
-
-    path: str
-    start_line: int
-    end_line: int
-    symbol: str | None
-    kind: str
-    language: str
-    score: float
-    text: str
-    space: str
-    rank_score: float
-    parts: int = 1
-
-    def snippet(self, max_lines: int = 4) -> str:
-        """The first non-blank lines of the chunk."""
-        lines = [line for line in self.text.splitlines() if line.strip()]
-        return "\n".join(lines[:max_lines])
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
 
 
 def space_name(adapter: str | None) -> str:

@@ -112,8 +112,11 @@ def test_cli_errors_are_clear(loracode_main, tmp_path: Path, capsys, monkeypatch
 
 def test_entry_point_is_declared() -> None:
     project = tomllib.loads((REPO / "integrations" / "qdrant" / "pyproject.toml").read_text())
+    register = "loracode_qdrant.cli:register"  # one entry per command name: `loracode search` loads only this
     assert project["project"]["entry-points"]["loracode_embed.commands"] == {
-        "index": "loracode_qdrant.cli:register"
+        "index": register,
+        "search": register,
+        "status": register,
     }
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from loracode_embed.cli import main
@@ -36,6 +39,31 @@ def test_search_goes_through_the_server(live, warm, capsys):
     hits = json.loads(capsys.readouterr().out)
     assert [(h["path"], h["start_line"], h["score"]) for h in hits] == [
         (h.path, h.start_line, h.score) for h in expected
+    ]
+
+
+#: What a search answered by the server must not import (the point of asking a warm server).
+HEAVY = ("torch", "numpy", "transformers", "tree_sitter", "qdrant_edge", "qdrant_client",
+         "loracode_qdrant.index", "loracode_serve", "loracode_embed.commands")  # fmt: skip
+
+
+def test_shell_search_via_the_server_stays_light(live, warm):
+    # A new `loracode` process, as from the shell; PYTHONPROFILEIMPORTTIME lists every module it imports.
+    script = Path(sys.executable).with_name("loracode")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "loracode_embed.cli"]
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    query = "parse a json config"
+    done = subprocess.run([*command, "search", "--root", str(warm.root), "--json", "-k", "5", query],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "loracode_qdrant.hits" in imported  # the search ran here, through the server
+    assert sorted(m for m in imported if m.split(".")[0] in HEAVY or m.startswith(HEAVY)) == []
+    expected = warm.search(query, k=5)
+    assert [(h["path"], h["start_line"]) for h in json.loads(done.stdout)] == [
+        (h.path, h.start_line) for h in expected
     ]
 
 
