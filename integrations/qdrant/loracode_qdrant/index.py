@@ -260,7 +260,8 @@ def read_file(
     state = "added" if record is None else "updated"
     if record is not None and record.get("file_hash") == file_hash:
         state = "unchanged"
-    prepared = PreparedFile(file, state, file_hash=file_hash, lossy=content.lossy, transcoded=content.transcoded)
+    flags = {"lossy": content.lossy, "transcoded": content.transcoded}
+    prepared = PreparedFile(file, state, file_hash=file_hash, **flags)
     return prepared, (content.data if state != "unchanged" else None)
 
 
@@ -727,11 +728,9 @@ class CodeIndex:
         for file, _, _, ids in pending:
             store.delete_path_except(file.path, ids)
         records = [
-            StoredPoint(file_point_id(file.path), {},
-                        {"record": "file", "path": file.path, "language": file.language, "file_hash": file_hash,
-                         "size": file.size, "chunk_count": len(ids), "chunk_ids": ids})
+            StoredPoint(file_point_id(file.path), {}, _file_record(file, file_hash, ids))
             for file, file_hash, _, ids in pending
-        ]  # fmt: skip
+        ]
         store.upsert(records)
 
     @property
@@ -1107,6 +1106,11 @@ def _chunk_payload(file: SourceFile, chunk: Chunk) -> dict[str, Any]:
         "content_hash": chunk.content_hash,
         "text": chunk.text,
     }
+
+
+def _file_record(file: SourceFile, file_hash: str, ids: list[str]) -> dict[str, Any]:
+    return {"record": "file", "path": file.path, "language": file.language, "file_hash": file_hash,
+            "size": file.size, "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
 
 
 def _classify_fallback(text: str) -> str:

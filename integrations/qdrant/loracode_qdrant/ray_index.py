@@ -72,7 +72,7 @@ FILES_PER_TASK = 32
 #: Why this module needs Ray, for the message when it is missing.
 MISSING_RAY = (
     "--ray needs Ray, which is not installed. Install the extra: "
-    'pip install "loracode-qdrant[ray]" (or: pip install "ray[data]>=2.50")'
+    'pip install "loracode-qdrant[ray]" (or: pip install "ray[data]>=2.51")'
 )
 
 
@@ -111,6 +111,11 @@ class ModelLoader:
         """Load the model on ``device`` (default: the GPU Ray gave this actor, else the CPU)."""
         from loracode_embed import LoRACodeModel
 
+        if device is None:
+            import ray
+
+            gpus = ray.get_runtime_context().get_accelerator_ids().get("GPU", [])
+            device = "cuda" if gpus else "cpu"  # Ray limits CUDA_VISIBLE_DEVICES to the actor's GPU
         return LoRACodeModel.from_pretrained(self.model_dir, device=device, dtype=self.dtype)
 
 
@@ -140,7 +145,8 @@ def picklable_chunker(chunker: Chunker, model: Any) -> Chunker:
 
 def chunk_batch(batch: dict[str, np.ndarray], chunker: Chunker) -> dict[str, np.ndarray]:
     """Ray Data task: chunk a batch of read files (columns ``tree``, ``file``, ``prepared``, ``data``)."""
-    done = [chunk_file(prepared, bytes(data), chunker) for prepared, data in zip(batch["prepared"], batch["data"])]
+    pairs = zip(batch["prepared"], batch["data"], strict=True)
+    done = [chunk_file(prepared, bytes(data), chunker) for prepared, data in pairs]
     return {"tree": batch["tree"], "file": batch["file"], "prepared": _objects(done)}
 
 
@@ -157,13 +163,15 @@ class Embedder:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-        for i, key in enumerate(zip(batch["task"], batch["adapter"], batch["language"])):
+        for i, key in enumerate(zip(batch["task"], batch["adapter"], batch["language"], strict=True)):
             groups[(str(key[0]), str(key[1]), str(key[2]))].append(i)
         out = np.empty((len(batch["row"]), int(self.model.embedding_dim)), dtype=np.float32)
         for (task, adapter, language), rows in groups.items():
             texts = [str(batch["text"][i]) for i in rows]
-            out[rows] = np.asarray(self.model.encode_code(texts, languages=language, task=task, adapter=adapter,
-                                                          batch_size=self.batch_size), dtype=np.float32)  # fmt: skip
+            vectors = self.model.encode_code(
+                texts, languages=language, task=task, adapter=adapter, batch_size=self.batch_size
+            )
+            out[rows] = np.asarray(vectors, dtype=np.float32)
         return {"row": batch["row"], "vector": out}
 
 
@@ -246,7 +254,7 @@ def index_on_ray(
                 **resources,
             )
             for batch in dataset.iter_batches(batch_format="numpy", batch_size=None):
-                for row, vector in zip(batch["row"], batch["vector"]):
+                for row, vector in zip(batch["row"], batch["vector"], strict=True):
                     values = vector.tolist()
                     for t, fi, ci, space in waiters.pop(int(row), ()):  # a retried batch comes once
                         tree = trees[t]
@@ -333,7 +341,7 @@ def _chunk_on_ray(ray: Any, trees: list[_Tree]) -> None:
             num_cpus=1,
         )
         for batch in dataset.iter_batches(batch_format="numpy", batch_size=None):
-            for t, f, prepared in zip(batch["tree"], batch["file"], batch["prepared"]):
+            for t, f, prepared in zip(batch["tree"], batch["file"], batch["prepared"], strict=True):
                 trees[int(t)].prepared[int(f)] = prepared
     for tree in trees:
         plan = TreePlan(tree.summary, tree.walk.skipped.copy(), list(tree.walk.skipped_paths))
@@ -351,12 +359,16 @@ def _chunk_on_ray(ray: Any, trees: list[_Tree]) -> None:
         tree.index.store.write_meta(tree.meta)
 
 
-def _plan_embedding(trees: list[_Tree]) -> tuple[list[dict[str, Any]], dict[int, list[tuple[int, int, int, str]]]]:
+#: Where a row's vector goes: ``(tree, file, chunk, space)`` for every chunk with the row's text.
+Waiters = dict[int, list[tuple[int, int, int, str]]]
+
+
+def _plan_embedding(trees: list[_Tree]) -> tuple[list[dict[str, Any]], Waiters]:
     """Reuse stored vectors; the rest become rows to embed, one per distinct (task, adapter, language,
     text) over all trees, with the ``(tree, file, chunk, space)`` places each row's vector fills."""
     rows: list[dict[str, Any]] = []
     row_of: dict[tuple[str, str, str, str], int] = {}
-    waiters: dict[int, list[tuple[int, int, int, str]]] = defaultdict(list)
+    waiters: Waiters = defaultdict(list)
     for t, tree in enumerate(trees):
         files = tree.plan.files  # type: ignore[union-attr]
         tree.vectors, todo = tree.index._stored_vectors(files, tree.summary)
@@ -367,7 +379,8 @@ def _plan_embedding(trees: list[_Tree]) -> tuple[list[dict[str, Any]], dict[int,
                 row = row_of.get(key)
                 if row is None:
                     row = row_of[key] = len(rows)
-                    rows.append({"row": row, "task": key[0], "adapter": key[1], "language": language, "text": text})
+                    rows.append({"row": row, "task": task, "adapter": key[1], "language": language,
+                                 "text": text})  # fmt: skip
                 waiters[row].append((t, fi, ci, space))
                 tree.missing[fi] += 1
         tree.ready = [fi for fi, n in enumerate(tree.missing) if n == 0]
@@ -391,7 +404,8 @@ def _write_ready(tree: _Tree, progress: Any, force: bool = False) -> None:
         return
     files = tree.plan.files  # type: ignore[union-attr]
     pending: list[PlannedFile] = [files[fi] for fi in tree.ready]
-    vectors = {(k, ci): tree.vectors.pop((fi, ci)) for k, fi in enumerate(tree.ready) for ci in range(len(files[fi][2]))}
+    vectors = {(k, ci): tree.vectors.pop((fi, ci))
+               for k, fi in enumerate(tree.ready) for ci in range(len(files[fi][2]))}  # fmt: skip
     tree.index._write_points(pending, vectors)
     tree.index._advance(tree.run, tree.meta, pending, tree.ready_chunks, progress)
     tree.ready, tree.ready_chunks = [], 0
