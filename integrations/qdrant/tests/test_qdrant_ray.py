@@ -46,9 +46,9 @@ def trees(tmp_path: Path) -> list[Path]:
     return [a, b]
 
 
-def _points(root: Path, index_dir: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """Every chunk and file record: id -> (vectors as lists, payload)."""
-    with CodeIndex(root, model=FakeModel(adapters=ADAPTERS), index_dir=index_dir) as index:
+def _points(root: Path, index_dir: Path | None = None, store: Any = None) -> dict[str, Any]:
+    """Every chunk and file record of an index: id -> (vectors as lists, payload)."""
+    with CodeIndex(root, model=FakeModel(adapters=ADAPTERS), index_dir=index_dir, store=store) as index:
         index._open(for_write=False)
         store = index.store
         ids = [h.id for h in store.scroll("chunk")] + [h.id for h in store.scroll("file")]
@@ -117,15 +117,25 @@ def test_ray_index_equals_plain_index_and_reruns_incrementally(ray_instance, tre
 def test_killed_embedding_worker_is_retried_without_loss_or_duplicates(
     ray_instance, trees, tmp_path: Path
 ) -> None:
+    """One actor process dies mid-batch; tree ``b`` goes to a server store (qdrant-client, in memory)."""
+    from qdrant_client import QdrantClient
+
+    from loracode_qdrant.store import ServerStore
+
+    client = QdrantClient(":memory:")
     marker = tmp_path / "killed"
     factory = functools.partial(CrashOnceModel, marker, adapters=ADAPTERS)
-    summaries = _on_ray(trees, [tmp_path / "ray-a", tmp_path / "ray-b"], factory)
+    indexes = [CodeIndex(trees[0], model=factory(), index_dir=tmp_path / "ray-a"),
+               CodeIndex(trees[1], model=factory(), store=ServerStore(client, "loracode-b"))]  # fmt: skip
+    summaries = index_on_ray(indexes, factory)
+    for index in indexes:
+        index.close()
     assert marker.exists()  # an actor process was killed mid-batch
     assert int(marker.read_text()) != os.getpid()  # ... a Ray worker, not this process
     assert [s.added for s in summaries] == [3, 2]
-    for root in trees:
-        plain = _plain(root, tmp_path / f"plain-{root.name}")
-        _assert_same(_points(root, tmp_path / f"ray-{root.name}"), plain)
+    _assert_same(_points(trees[0], tmp_path / "ray-a"), _plain(trees[0], tmp_path / "plain-a"))
+    on_server = _points(trees[1], store=ServerStore(client, "loracode-b"))
+    _assert_same(on_server, _plain(trees[1], tmp_path / "plain-b"))
 
 
 def test_more_workers_than_cpu_slots_is_refused_before_any_write(ray_instance, trees, tmp_path) -> None:
