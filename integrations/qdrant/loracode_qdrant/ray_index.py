@@ -28,14 +28,17 @@ Stores: the embedded store (``.loracode/`` in each tree) is written by this proc
 with a local Ray instance or a cluster whose driver runs where the trees are; a Qdrant server
 (``ServerStore``) works the same way. Workers never open a store.
 
-Example:
-    >>> import functools, tempfile, pathlib, ray  # doctest: +SKIP
-    >>> from loracode_qdrant.index import CodeIndex  # doctest: +SKIP
-    >>> from loracode_qdrant.testing import FakeModel  # doctest: +SKIP
-    >>> ray.init(num_cpus=2)  # doctest: +SKIP
-    >>> trees = [CodeIndex(root, model=FakeModel()) for root in ("app", "lib")]  # doctest: +SKIP
-    >>> [s.added for s in index_on_ray(trees, FakeModel)]  # doctest: +SKIP
-    [12, 30]
+Example (Ray starts a local instance if none is running)::
+
+    import ray
+    from loracode_qdrant.index import CodeIndex
+    from loracode_qdrant.ray_index import ModelLoader, index_on_ray
+
+    ray.init()
+    loader = ModelLoader()                       # each actor loads the default bundle once
+    model = loader(device="cpu")                 # this process: metadata, routing, tokenizer
+    trees = [CodeIndex(root, model=model) for root in ("~/src/app", "~/src/lib")]
+    summaries = index_on_ray(trees, loader)      # one IndexSummary per tree
 """
 
 from __future__ import annotations
