@@ -11,9 +11,11 @@ Registered into the core ``loracode`` command through the ``loracode_embed.comma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +42,10 @@ def register(subparsers: Any) -> None:
         "Re-running only re-embeds what changed; an interrupted run is finished by running it again. "
         "With -v, every skipped file is named with its reason.",
     )
-    p.add_argument("path", nargs="?", default=".", help="the folder to index (default: current folder)")
+    p.add_argument("path", nargs="*", help="the folders to index (default: current folder); each keeps its "
+                   "own index")  # fmt: skip
+    p.add_argument("--from-file", metavar="FILE",
+                   help="also index the folders listed in FILE, one a line (# starts a comment)")  # fmt: skip
     p.add_argument("--rebuild", action="store_true", help="drop the existing index first")
     p.add_argument("--max-file-kb", type=positive_int, default=1000, help="skip larger files (default: 1000)")
     p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
@@ -49,6 +54,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only when stderr is a terminal)")  # fmt: skip
     _store_args(p, _INDEX_DEVICES_HELP)
+    r = p.add_argument_group('ray (pip install "loracode-qdrant[ray]")')
+    r.add_argument("--ray", nargs="?", const="", type=ray_address, metavar="ADDRESS",
+                   help="run on Ray: files chunked in Ray tasks, chunks embedded by one model actor per GPU "
+                   "(else per CPU), writes from this process. ADDRESS: auto (a cluster started here with "
+                   "`ray start`), HOST:PORT or ray://HOST:PORT (default: RAY_ADDRESS, else a new local "
+                   "instance). Put it after the folders, or write --ray=ADDRESS")  # fmt: skip
+    r.add_argument("--ray-workers", type=positive_int, metavar="N",
+                   help="embedding actors (default: one per GPU of the cluster, else per CPU)")  # fmt: skip
     p.set_defaults(func=_run_index)
 
     s = subparsers.add_parser(
@@ -170,54 +183,183 @@ def _code_index(*args: Any, **kwargs: Any) -> CodeIndex:
     return CodeIndex(*args, **kwargs)
 
 
-def _server_store(args: argparse.Namespace) -> Any:
+def _server_store(args: argparse.Namespace, collection: str | None = None) -> Any:
     if not args.qdrant_url:
         return None
     from loracode_qdrant.store import ServerStore
 
-    return ServerStore.from_url(args.qdrant_url, args.qdrant_api_key, args.collection)
+    return ServerStore.from_url(args.qdrant_url, args.qdrant_api_key, collection or args.collection)
+
+
+_RAY_ADDRESS = re.compile(r"(auto|local|ray://[\w.\-]+(:\d+)?|[\w.\-]+:\d+)")
+_MISSING_RAY = (
+    "--ray needs Ray, which is not installed (missing: {missing}). Install the extra: "
+    'pip install "loracode-qdrant[ray]"'
+)
+
+
+def ray_address(text: str) -> str:
+    """A ``--ray`` address: ``auto``, ``local``, ``HOST:PORT``, ``ray://HOST[:PORT]`` (``""``: the default).
+
+    Example:
+        >>> ray_address("10.0.0.5:6379"), ray_address("ray://head:10001")
+        ('10.0.0.5:6379', 'ray://head:10001')
+        >>> ray_address("repos/app")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: 'repos/app' is not a Ray address (auto, HOST:PORT or ray://HOST:PORT); \
+to index it, put the folders before --ray, or write --ray=ADDRESS
+    """
+    if text == "" or _RAY_ADDRESS.fullmatch(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a Ray address (auto, HOST:PORT or ray://HOST:PORT); to index it, put the folders "
+        "before --ray, or write --ray=ADDRESS"
+    )
+
+
+def _index_roots(args: argparse.Namespace) -> list[Path]:
+    """The folders to index, from the arguments and ``--from-file``, each checked (none twice)."""
+    named: list[tuple[str, str]] = [(p, "path") for p in args.path]
+    if args.from_file:
+        listing = Path(args.from_file).expanduser()
+        if not listing.is_file():
+            raise FileNotFoundError(f"--from-file {args.from_file!r}: no such file")
+        for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), 1):
+            entry = line.split("#", 1)[0].strip()
+            if entry:
+                named.append((entry, f"--from-file {args.from_file}, line {number}"))
+        if not named:
+            raise ValueError(f"--from-file {args.from_file!r} lists no folder")
+    if not named:
+        named = [(".", "path")]
+    roots: dict[Path, str] = {}
+    for text, where in named:
+        root = Path(text).expanduser()
+        if root.is_file():
+            raise ValueError(
+                f"{text!r} ({where}) is a file; loracode index takes a folder and indexes the files in it. "
+                f"To index the folder this file is in, run: loracode index {_quote(root.parent)}"
+            )
+        if not root.is_dir():
+            raise FileNotFoundError(f"No such folder to index: {text!r} ({where})")
+        resolved = root.resolve()
+        if resolved in roots:
+            raise ValueError(f"{text!r} ({where}) is listed twice (also as {roots[resolved]!r})")
+        roots[resolved] = text
+    if len(roots) > 1 and args.index_dir:
+        raise ValueError(
+            "--index-dir names one index, but several folders are given: leave it out (each folder keeps "
+            f"its index in <folder>/{DEFAULT_INDEX_DIRNAME}) or index one folder at a time"
+        )
+    return [Path(text).expanduser() for text in roots.values()]
+
+
+def collection_for(collection: str, root: Path, several: bool) -> str:
+    """The server collection of a tree: ``--collection`` for one tree, ``<collection>-<folder name>`` for
+    each of several.
+
+    Example:
+        >>> collection_for("loracode", Path("/src/app"), several=True)
+        'loracode-app'
+    """
+    return f"{collection}-{root.resolve().name}" if several else collection
+
+
+def _check_collections(args: argparse.Namespace, roots: list[Path]) -> None:
+    if not args.qdrant_url or len(roots) < 2:
+        return
+    seen: dict[str, Path] = {}
+    for root in roots:
+        name = collection_for(args.collection, root, True)
+        if name in seen:
+            raise ValueError(
+                f"{seen[name]} and {root} would share the collection {name!r} (one per folder name); "
+                "index them in separate runs with --collection"
+            )
+        seen[name] = root
 
 
 def _run_index(args: argparse.Namespace) -> int:
-    root = Path(args.path).expanduser()
-    if root.is_file():
-        raise ValueError(
-            f"{args.path!r} is a file; loracode index takes a folder and indexes the files in it. "
-            f"To index the folder this file is in, run: loracode index {_quote(root.parent)}"
-        )
-    if not root.is_dir():
-        raise FileNotFoundError(f"No such folder to index: {args.path!r}")
-    server = _running_server(args, root)
-    if server is not None:  # it is the index's only writer: ask it to re-index
-        summary = _index_via_server(server, args.rebuild)
-        print(json.dumps(summary.to_dict(), indent=2) if args.json else format_summary(summary))
-        return 0
-    show = False if args.no_progress or args.json else None
-    index = _make_index(args, root, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
-                        show_progress=show)  # fmt: skip
-    try:
-        with index:
-            summary = index.index(rebuild=args.rebuild)
-    finally:
-        _close_model(index)
-    if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
+    roots = _index_roots(args)
+    _check_collections(args, roots)
+    if args.ray is not None:
+        summaries = _index_on_ray(args, roots)
+    elif args.ray_workers is not None:
+        raise ValueError("--ray-workers needs --ray")
     else:
-        print(format_summary(summary, list_skipped=getattr(args, "verbose", 0) > 0))
+        summaries = _index_each(args, roots)
+    if args.json:
+        data = [s.to_dict() for s in summaries]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    else:
+        verbose = getattr(args, "verbose", 0) > 0
+        print("\n".join(format_summary(s, list_skipped=verbose) for s in summaries))
     return 0
+
+
+def _index_each(args: argparse.Namespace, roots: list[Path]) -> list[IndexSummary]:
+    """The folders one after another in this process, with one model."""
+    show = False if args.no_progress or args.json else None
+    model = load_model(args.model, args.devices, False, args.dtype)
+    summaries = []
+    try:
+        for root in roots:
+            server = _running_server(args, root)
+            if server is not None:  # it is the index's only writer: ask it to re-index
+                summaries.append(_index_via_server(server, args.rebuild))
+                continue
+            store = _server_store(args, collection_for(args.collection, root, len(roots) > 1))
+            index = _code_index(root, model=model, store=store, index_dir=args.index_dir,
+                                max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
+                                show_progress=show)  # fmt: skip
+            with index:
+                summaries.append(index.index(rebuild=args.rebuild))
+            model = index._model  # loaded by the first folder (the default model): the others reuse it
+    finally:
+        close = getattr(model, "close", None)  # a multi-device model's workers
+        if callable(close):
+            close()
+    return summaries
+
+
+def _index_on_ray(args: argparse.Namespace, roots: list[Path]) -> list[IndexSummary]:
+    """``--ray``: every folder in one Ray run (:mod:`loracode_qdrant.ray_index`)."""
+    import importlib.util
+
+    missing = [name for name in ("ray", "pyarrow", "pandas") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(_MISSING_RAY.format(missing=", ".join(missing)))
+    if args.devices:
+        raise ValueError("--devices is for one process; with --ray, Ray places one model actor per GPU")
+    for root in roots:
+        server = _running_server(args, root)
+        if server is not None:
+            raise RuntimeError(
+                f"`loracode serve` (pid {server.pid}, {server.url}) holds the index of {root} and is its "
+                "only writer; stop it, or index that folder without --ray (the server re-indexes it)"
+            )
+    from loracode_qdrant.ray_index import ModelLoader, index_on_ray, ray_session
+
+    loader = ModelLoader(args.model, args.dtype)
+    show = False if args.no_progress or args.json else None
+    with ray_session(args.ray or None), contextlib.ExitStack() as stack:
+        model = loader(device="cpu")  # here: metadata, routing and the tokenizer; the actors embed
+        several = len(roots) > 1
+        indexes = [
+            stack.enter_context(_code_index(
+                root, model=model, store=_server_store(args, collection_for(args.collection, root, several)),
+                index_dir=args.index_dir, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
+                show_progress=show))
+            for root in roots
+        ]  # fmt: skip
+        return index_on_ray(indexes, loader, workers=args.ray_workers, rebuild=args.rebuild)
 
 
 def _quote(path: Path) -> str:
     import shlex
 
     return shlex.quote(str(path))
-
-
-def _close_model(index: CodeIndex) -> None:
-    """Stop a multi-device model's workers (a single model has nothing to stop)."""
-    close = getattr(index._model, "close", None)
-    if callable(close):
-        close()
 
 
 def format_summary(summary: IndexSummary, list_skipped: bool = False) -> str:

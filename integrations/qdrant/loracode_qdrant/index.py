@@ -193,6 +193,132 @@ def _holders(model: Any, space: str, indexed: list[str]) -> set[str]:
     return {lang for lang in indexed if space in code_spaces(model, lang)}
 
 
+#: A file to (re-)index: the file, its hash, its chunks and their point ids.
+PlannedFile = tuple[SourceFile, str, list[Chunk], list[str]]
+#: Vectors by (file, chunk) position, then space.
+Vectors = dict[tuple[int, int], dict[str, list[float]]]
+#: Chunks to embed: ``(space, task, adapter, language) -> [(file, chunk, text), ...]``.
+EmbedTodo = dict[tuple[str, str, str | None, str], list[tuple[int, int, str]]]
+
+
+@dataclass
+class PreparedFile:
+    """A walked file after reading, hashing and chunking (:func:`prepare_file`).
+
+    Attributes:
+        file: The walked file.
+        state: ``"added"``, ``"updated"``, ``"unchanged"`` (its stored record matches) or ``"skipped"``.
+        reason: Why it was skipped (``binary``, ``chunker-error``...).
+        file_hash: Hash of its language and bytes (``""``: not read).
+        chunks: Its chunks (added or updated files).
+        ids: Their point ids.
+        lossy: Indexed with invalid UTF-8 replaced.
+        transcoded: Indexed after transcoding from UTF-16.
+    """
+
+    file: SourceFile
+    state: str
+    reason: str = ""
+    file_hash: str = ""
+    chunks: list[Chunk] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    lossy: bool = False
+    transcoded: bool = False
+
+
+def prepare_file(
+    file: SourceFile, record: dict[str, Any] | None, chunker: Chunker, max_file_bytes: int
+) -> PreparedFile:
+    """Read, hash and (unless its stored ``record`` has the same hash) chunk one file; no model work.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from loracode_qdrant.testing import FakeModel
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.py"
+        >>> _ = p.write_text("def f():\\n    return 1\\n")
+        >>> chunker = Chunker(FakeModel().count_tokens, 128)
+        >>> prepared = prepare_file(SourceFile("a.py", p, "python", 0, 0), None, chunker, 10**6)
+        >>> prepared.state, len(prepared.chunks)
+        ('added', 1)
+        >>> record = {"file_hash": prepared.file_hash}
+        >>> prepare_file(SourceFile("a.py", p, "python", 0, 0), record, chunker, 10**6).state
+        'unchanged'
+    """
+    prepared, data = read_file(file, record, max_file_bytes)
+    return chunk_file(prepared, data, chunker) if data is not None else prepared
+
+
+def read_file(
+    file: SourceFile, record: dict[str, Any] | None, max_file_bytes: int
+) -> tuple[PreparedFile, bytes | None]:
+    """The first half of :func:`prepare_file`: read and hash; the bytes come back when they need chunking."""
+    try:
+        content = read_source(file, max_file_bytes)
+    except SkipFile as skip:
+        return PreparedFile(file, "skipped", skip.reason), None
+    file_hash = hashlib.sha256(file.language.encode() + b"\0" + content.data).hexdigest()
+    state = "added" if record is None else "updated"
+    if record is not None and record.get("file_hash") == file_hash:
+        state = "unchanged"
+    flags = {"lossy": content.lossy, "transcoded": content.transcoded}
+    prepared = PreparedFile(file, state, file_hash=file_hash, **flags)
+    return prepared, (content.data if state != "unchanged" else None)
+
+
+def chunk_file(prepared: PreparedFile, data: bytes, chunker: Chunker) -> PreparedFile:
+    """The second half of :func:`prepare_file`: the chunks and their ids (or a ``chunker-error`` skip)."""
+    file = prepared.file
+    try:
+        chunks = chunker.chunk(data, file.language)
+    except Exception as exc:  # one odd file must not stop the run: count it and go on
+        logger.warning("Cannot chunk %s (%s): skipped", file.path, exc)
+        return replace(prepared, state="skipped", reason="chunker-error")
+    ids = chunk_ids_for_file(file.path, [c.content_hash for c in chunks])
+    return replace(prepared, chunks=chunks, ids=ids)
+
+
+@dataclass
+class TreePlan:
+    """What one run does to one tree, gathered from each file's :class:`PreparedFile` in walk order.
+
+    Attributes:
+        summary: The run's summary (file counts updated by :meth:`add`).
+        skipped: Skipped entries by reason.
+        skipped_files: ``(path, reason)`` of each skipped entry.
+        kept: Paths that stay in the index.
+        languages: Languages of the files read.
+        files: Files to (re-)index.
+    """
+
+    summary: IndexSummary
+    skipped: Counter[str]
+    skipped_files: list[tuple[str, str]]
+    kept: list[str] = field(default_factory=list)
+    languages: set[str] = field(default_factory=set)
+    files: list[PlannedFile] = field(default_factory=list)
+
+    def add(self, prepared: PreparedFile) -> None:
+        """Count one prepared file (call in walk order)."""
+        file = prepared.file
+        if prepared.file_hash:  # read (a chunker error is counted after the read)
+            self.summary.lossy_utf8 += prepared.lossy
+            self.summary.transcoded_utf16 += prepared.transcoded
+            self.languages.add(file.language)
+        if prepared.state == "skipped":
+            self.skipped[prepared.reason] += 1
+            self.skipped_files.append((file.path, prepared.reason))
+            return
+        self.kept.append(file.path)
+        if prepared.state == "unchanged":
+            self.summary.unchanged += 1
+            return
+        if prepared.state == "added":
+            self.summary.added += 1
+        else:
+            self.summary.updated += 1
+        self.files.append((file, prepared.file_hash, prepared.chunks, prepared.ids))
+
+
 def all_spaces(model: Any) -> list[str]:
     """Every named vector a store for ``model`` declares: ``base`` and one per adapter."""
     return ["base", *sorted(set(model.adapters) - {"base"})]
@@ -395,39 +521,10 @@ class CodeIndex:
             records = store.scroll("file", ["path", "file_hash"])
             existing = {hit.payload["path"]: hit.payload for hit in records}
             chunker = self._chunker()
-            kept: list[str] = []
-            languages: set[str] = set()
-            plan: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
+            tree = TreePlan(summary, skipped, skipped_files)
             for file in walk.files:
-                try:
-                    content = read_source(file, self.max_file_bytes)
-                except SkipFile as skip:
-                    skipped[skip.reason] += 1
-                    skipped_files.append((file.path, skip.reason))
-                    continue
-                summary.lossy_utf8 += content.lossy
-                summary.transcoded_utf16 += content.transcoded
-                file_hash = hashlib.sha256(file.language.encode() + b"\0" + content.data).hexdigest()
-                kept.append(file.path)
-                languages.add(file.language)
-                old = existing.get(file.path)
-                if old is not None and old.get("file_hash") == file_hash:
-                    summary.unchanged += 1
-                    continue
-                try:
-                    chunks = chunker.chunk(content.data, file.language)
-                except Exception as exc:  # one odd file must not stop the run: count it and go on
-                    logger.warning("Cannot chunk %s (%s): skipped", file.path, exc)
-                    kept.pop()
-                    skipped["chunker-error"] += 1
-                    skipped_files.append((file.path, "chunker-error"))
-                    continue
-                if old is None:
-                    summary.added += 1
-                else:
-                    summary.updated += 1
-                ids = chunk_ids_for_file(file.path, [c.content_hash for c in chunks])
-                plan.append((file, file_hash, chunks, ids))
+                tree.add(prepare_file(file, existing.get(file.path), chunker, self.max_file_bytes))
+            kept, languages, plan = tree.kept, tree.languages, tree.files
             for path, reason in skipped_files:
                 logger.debug("Skipped %s (%s)", path, reason)  # -v lists them in the summary
             run.files_done = len(walk.files) - len(plan)
@@ -439,7 +536,7 @@ class CodeIndex:
             store.write_meta(meta)
             # 2. Embed and write, a few batches at a time; progress counts chunks.
             progress = self._progress(run.chunks_total)
-            pending: list[tuple[SourceFile, str, list[Chunk], list[str]]] = []
+            pending: list[PlannedFile] = []
             pending_chunks = 0
             for item in plan:
                 pending.append(item)
@@ -485,7 +582,7 @@ class CodeIndex:
         self,
         run: RunRecord,
         meta: dict[str, Any],
-        written: list[tuple[SourceFile, str, list[Chunk], list[str]]],
+        written: list[PlannedFile],
         chunks: int,
         progress: Any,
     ) -> None:
@@ -560,12 +657,26 @@ class CodeIndex:
         # Counted in chunks (the embedding work), with tqdm's rate and time left.
         return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, dynamic_ncols=True)
 
-    def _write_files(
-        self, pending: list[tuple[SourceFile, str, list[Chunk], list[str]]], summary: IndexSummary
-    ) -> None:
+    def _write_files(self, pending: list[PlannedFile], summary: IndexSummary) -> None:
         """Embed what no stored point can give, then write each file: chunks, stale deletions, record."""
         if not pending:
             return
+        vectors, todo = self._stored_vectors(pending, summary)
+        model = self.model
+        for (space, task, adapter, language), items in todo.items():
+            texts = [t for _, _, t in items]
+            embedded = np.asarray(
+                model.encode_code(texts, languages=language, task=task, adapter=adapter or "base",
+                                  batch_size=self.batch_size),
+                dtype=np.float32,
+            )  # fmt: skip
+            for (fi, ci, _), vec in zip(items, embedded, strict=True):
+                vectors.setdefault((fi, ci), {})[space] = vec.tolist()
+        self._write_points(pending, vectors)
+
+    def _stored_vectors(self, pending: list[PlannedFile], summary: IndexSummary) -> tuple[Vectors, EmbedTodo]:
+        """The vectors stored points can give, by ``(file, chunk)``, and what is left to embed, grouped by
+        ``(space, task, adapter, language)`` as ``(file, chunk, text)`` items (positions in ``pending``)."""
         store = self.store
         model = self.model
         # 1. Vectors already stored: same id (unchanged chunk of an edited file), else same content+language.
@@ -587,9 +698,9 @@ class CodeIndex:
             for hit in store.vectors_by_hash(wanted_list[start : start + 512]):
                 if hit.vectors:
                     by_hash.setdefault((hit.payload["content_hash"], hit.payload["language"]), hit.vectors)
-        # 2. Embed the rest, grouped by (space, task, adapter, language).
-        vectors: dict[tuple[int, int], dict[str, list[float]]] = {}
-        todo: dict[tuple[str, str, str | None, str], list[tuple[int, int, str]]] = defaultdict(list)
+        # 2. The rest is to embed, grouped by (space, task, adapter, language).
+        vectors: Vectors = {}
+        todo: EmbedTodo = defaultdict(list)
         for fi, (file, _, chunks, ids) in enumerate(pending):
             spaces = code_spaces(model, file.language)
             for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True)):
@@ -601,31 +712,26 @@ class CodeIndex:
                 summary.chunks_embedded += 1
                 for space, (task, adapter) in spaces.items():
                     todo[(space, task, adapter, file.language)].append((fi, ci, chunk.text))
-        for (space, task, adapter, language), items in todo.items():
-            texts = [t for _, _, t in items]
-            embedded = np.asarray(
-                model.encode_code(texts, languages=language, task=task, adapter=adapter or "base",
-                                  batch_size=self.batch_size),
-                dtype=np.float32,
-            )  # fmt: skip
-            for (fi, ci, _), vec in zip(items, embedded, strict=True):
-                vectors.setdefault((fi, ci), {})[space] = vec.tolist()
-        # 3. Write file by file: chunks, then the file's stale chunks go, then its "done" record.
-        for fi, (file, file_hash, chunks, ids) in enumerate(pending):
-            points = [
-                StoredPoint(
-                    cid,
-                    vectors[(fi, ci)],
-                    _chunk_payload(file, chunk),
-                    sparse=hybrid.sparse_document(file.path, chunk.text),
-                )
-                for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
-            ]
-            store.upsert(points)
+        return vectors, todo
+
+    def _write_points(self, pending: list[PlannedFile], vectors: Vectors) -> None:
+        """Write files whose vectors are all known, in the order that keeps a killed run consistent:
+        their chunks, then each file's stale chunks go, then their "done" records."""
+        store = self.store
+        points = [
+            StoredPoint(cid, vectors[(fi, ci)], _chunk_payload(file, chunk),
+                        sparse=hybrid.sparse_document(file.path, chunk.text))
+            for fi, (file, _, chunks, ids) in enumerate(pending)
+            for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
+        ]  # fmt: skip
+        store.upsert(points)
+        for file, _, _, ids in pending:
             store.delete_path_except(file.path, ids)
-            record = {"record": "file", "path": file.path, "language": file.language, "file_hash": file_hash,
-                      "size": file.size, "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
-            store.upsert([StoredPoint(file_point_id(file.path), {}, record)])
+        records = [
+            StoredPoint(file_point_id(file.path), {}, _file_record(file, file_hash, ids))
+            for file, file_hash, _, ids in pending
+        ]
+        store.upsert(records)
 
     @property
     def store_is_embedded(self) -> bool:
@@ -1000,6 +1106,11 @@ def _chunk_payload(file: SourceFile, chunk: Chunk) -> dict[str, Any]:
         "content_hash": chunk.content_hash,
         "text": chunk.text,
     }
+
+
+def _file_record(file: SourceFile, file_hash: str, ids: list[str]) -> dict[str, Any]:
+    return {"record": "file", "path": file.path, "language": file.language, "file_hash": file_hash,
+            "size": file.size, "chunk_count": len(ids), "chunk_ids": ids}  # fmt: skip
 
 
 def _classify_fallback(text: str) -> str:

@@ -16,10 +16,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,6 +127,32 @@ class FakeModel:
         name = self._adapter(adapter, task, language)
         self.calls.append(("encode_code", len(texts), name))
         return self._embed(texts, name)
+
+
+class CrashOnceModel(FakeModel):
+    """A :class:`FakeModel` whose process is killed (``SIGKILL``, as the out-of-memory killer does) in
+    the first ``encode_code`` call of any process that shares ``marker``: the file is created by the
+    call that dies, so every later call, in any process, embeds normally. For the tests of retries.
+
+    Args:
+        marker: A path that must not exist yet.
+        **kwargs: As :class:`FakeModel`.
+    """
+
+    def __init__(self, marker: str | Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.marker = str(marker)
+
+    def encode_code(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> np.ndarray:
+        """Embed code, unless this is the first call: then the process dies."""
+        try:
+            fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return super().encode_code(texts, *args, **kwargs)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 # Small sample sources for tests, examples and benchmarks.
