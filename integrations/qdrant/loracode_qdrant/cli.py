@@ -24,6 +24,7 @@ from loracode_embed.precision import DTYPES
 from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
+from loracode_qdrant.spaces import check_space_kinds
 
 if TYPE_CHECKING:  # the index (numpy, tree-sitter) is imported only when a command runs
     from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary
@@ -48,6 +49,11 @@ def register(subparsers: Any) -> None:
                    "more memory)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only when stderr is a terminal)")  # fmt: skip
+    p.add_argument("--spaces", type=_space_kinds, metavar="LIST",
+                   help="embedding spaces per chunk: 'all' or a comma list of language (required), unified "
+                   "(for --mode unified), code2code (default: a new index stores language only, one "
+                   "embedding per chunk; an existing index keeps its spaces, --rebuild changes "
+                   "them)")  # fmt: skip
     _store_args(p, _INDEX_DEVICES_HELP)
     p.set_defaults(func=_run_index)
 
@@ -194,7 +200,7 @@ def _run_index(args: argparse.Namespace) -> int:
         return 0
     show = False if args.no_progress or args.json else None
     index = _make_index(args, root, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
-                        show_progress=show)  # fmt: skip
+                        show_progress=show, spaces=args.spaces)  # fmt: skip
     try:
         with index:
             summary = index.index(rebuild=args.rebuild)
@@ -205,6 +211,14 @@ def _run_index(args: argparse.Namespace) -> int:
     else:
         print(format_summary(summary, list_skipped=getattr(args, "verbose", 0) > 0))
     return 0
+
+
+def _space_kinds(text: str) -> tuple[str, ...]:
+    """``--spaces``: checked by the parser, before any model loads."""
+    try:
+        return check_space_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _quote(path: Path) -> str:
@@ -390,7 +404,7 @@ def format_status(status: IndexStatus) -> str:
         lines += [
             f"  files: {status.files}   chunks: {status.chunks}   "
             f"languages: {', '.join(status.languages) or '-'}",
-            f"  spaces: {', '.join(status.spaces) or '-'}",
+            f"  spaces: {', '.join(status.spaces) or '-'}   per chunk: {', '.join(status.space_kinds)}",
             f"  model: {status.model_fingerprint}   adapters: {', '.join(status.adapters) or 'none'}",
             f"  store size: {size} on disk",
         ]
