@@ -35,6 +35,10 @@ import torch
 #: Batches per tokenization window, at most: a larger window pads less. The first windows are smaller
 #: (2, 4, 8, ... batches) so that the model does not wait long for its first batch.
 WINDOW_BATCHES = 16
+#: CPU batches: padded tokens per batch (rows x padded width), instead of ``batch_size`` rows; 0: rows.
+BATCH_TOKENS = 0
+#: CPU batches: the padded width is rounded up to a multiple of this (capped at ``max_length``).
+PAD_MULTIPLE = 1
 
 _INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
 
@@ -117,15 +121,30 @@ class WindowTokenizer:
         )
 
     def batches(
-        self, adapter: str | None, indices: Sequence[int], texts: Sequence[str], batch_size: int, pin: bool
+        self,
+        adapter: str | None,
+        indices: Sequence[int],
+        texts: Sequence[str],
+        batch_size: int,
+        pin: bool,
+        max_tokens: int = 0,
+        pad_multiple: int = 1,
     ) -> list[Batch]:
-        """Tokenize ``texts`` (the caller's ``indices``), sort by token length, pad into batches."""
+        """Tokenize ``texts`` (the caller's ``indices``), sort by token length, pad into batches.
+
+        ``max_tokens`` > 0: each batch holds as many rows as fit that many padded tokens (at least one)
+        instead of ``batch_size``; ``pad_multiple``: widths are rounded up to a multiple of it.
+        """
         ids, type_ids, cut = self.tokenize(texts)
         order = sorted(range(len(texts)), key=lambda j: -len(ids[j]))
         out = []
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows])
+        start = 0
+        while start < len(order):
+            width = self._width(len(ids[order[start]]), pad_multiple)  # the longest row comes first
+            size = max(1, max_tokens // width) if max_tokens > 0 else batch_size
+            rows = order[start : start + size]
+            start += size
+            arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows], width)
             batch = Batch(
                 adapter=adapter,
                 indices=np.asarray([indices[j] for j in rows], dtype=np.int64),
@@ -135,8 +154,11 @@ class WindowTokenizer:
             out.append(batch.pin_memory() if pin else batch)
         return out
 
-    def _pad(self, ids: list[list[int]], type_ids: list[list[int]]) -> dict[str, np.ndarray]:
-        width = max(len(row) for row in ids)
+    def _width(self, longest: int, pad_multiple: int) -> int:
+        return max(longest, min(-(-longest // pad_multiple) * pad_multiple, self.max_length))
+
+    def _pad(self, ids: list[list[int]], type_ids: list[list[int]], width: int = 0) -> dict[str, np.ndarray]:
+        width = max(width, max(len(row) for row in ids))
         shape = (len(ids), width)
         arrays = {
             "input_ids": np.full(shape, self._pad_id, dtype=np.int64),
@@ -159,6 +181,8 @@ def iter_batches(
     *,
     workers: int = 0,
     pin: bool = False,
+    max_tokens: int = 0,
+    pad_multiple: int = 1,
 ) -> Iterator[Batch]:
     """Padded batches for every group (adapter -> positions in ``texts``), one group after another.
 
@@ -178,7 +202,8 @@ def iter_batches(
             window_batches *= 2
 
     def make(adapter: str | None, indices: list[int]) -> list[Batch]:
-        return windows.batches(adapter, indices, [texts[i] for i in indices], batch_size, pin)
+        return windows.batches(adapter, indices, [texts[i] for i in indices], batch_size, pin,
+                               max_tokens, pad_multiple)  # fmt: skip
 
     if workers < 1 or len(plan) < 2:
         for adapter, indices in plan:

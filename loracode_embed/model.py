@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from loracode_embed import st_files
+from loracode_embed import batching, st_files
 from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
     activate,
@@ -513,6 +513,8 @@ class LoRACodeModel:
                     batch_size,
                     workers=_tokenizer_workers(on_gpu),
                     pin=on_gpu,
+                    max_tokens=0 if on_gpu else batching.BATCH_TOKENS,
+                    pad_multiple=1 if on_gpu else batching.PAD_MULTIPLE,
                 ):
                     if batch.adapter != current:
                         self._use_adapter(batch.adapter)
