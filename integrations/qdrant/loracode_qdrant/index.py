@@ -82,6 +82,11 @@ STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
 #: Chunks fetched per hit wanted, before parts of one definition are grouped into one hit.
 GROUP_FETCH = 3
+#: Batches of chunks per embedding call of an index run (512 chunks at the default batch size): a
+#: longer call sorts more chunks by length (less padding; loracode_embed/batching.py) and folds each
+#: adapter into the weights fewer times (merged_adapters.py); files are written after each call, so a
+#: kill loses at most this much embedding work.
+CALL_BATCHES = 16
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
@@ -523,7 +528,7 @@ class CodeIndex:
             for item in plan:
                 pending.append(item)
                 pending_chunks += len(item[2])
-                if pending_chunks >= self.batch_size * 4:
+                if pending_chunks >= self.batch_size * CALL_BATCHES:
                     self._write_files(pending, summary)
                     self._advance(run, meta, pending, pending_chunks, progress)
                     pending, pending_chunks = [], 0

@@ -22,9 +22,9 @@ def make_index(request, tmp_path: Path):
     client = QdrantClient(":memory:") if request.param == "server" else None
     made = []
 
-    def make(root: Path, model=None) -> CodeIndex:
+    def make(root: Path, model=None, **kwargs) -> CodeIndex:
         store = ServerStore(client, "test") if client is not None else None
-        index = CodeIndex(root, model=model or FakeModel(), store=store, index_dir=tmp_path / "idx")
+        index = CodeIndex(root, model=model or FakeModel(), store=store, index_dir=tmp_path / "idx", **kwargs)
         made.append(index)
         return index
 
@@ -141,7 +141,7 @@ def test_rebuild_replaces_a_store_of_another_model(make_index, small_tree: Path)
 def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) -> None:
     adapters = ("text2code-python", "text2code-go", "text2code", "code2code")
     model = FakeModel(adapters=adapters)
-    index = make_index(small_tree, model)
+    index = make_index(small_tree, model, spaces="all")
     index.index()
     point = next(iter(index.store.vectors_by_hash([next(iter(stored(index).values()))["content_hash"]])))
     lang = point.payload["language"]
