@@ -14,8 +14,9 @@ Variants (``VARIANTS``, a comma list of names, each ``checkout`` or ``checkout:l
 * ``old``: the checkout at ``OLD`` (``git worktree add /tmp/old-a62098e a62098e``), its defaults;
 * ``new``: this checkout, its defaults;
 * levers of the new code, to measure each alone: ``spaces=all`` (``CodeIndex(spaces=...)``),
-  ``tokens=0`` (``loracode_embed.batching.BATCH_TOKENS``: 0 batches by item count, as before),
-  ``bucket=1`` (``loracode_embed.batching.PAD_MULTIPLE``: 1 pads to the longest row, as before).
+  ``tokens=0`` (``loracode_embed.batching.CPU_TOKEN_BATCHES``: 0 batches by item count, as before),
+  ``bucket=16`` (``loracode_embed.batching.PAD_MULTIPLE``: widths padded to multiples of 16),
+  ``calls=4`` (``loracode_qdrant.index.CALL_BATCHES``: 4 batches per embedding call, as before).
 
 Run from the repository root::
 
@@ -58,10 +59,13 @@ CHILD = r"""
 import json, sys, time
 spec = json.loads(sys.argv[1])
 levers = spec["levers"]
+if "calls" in levers:
+    from loracode_qdrant import index as index_module
+    index_module.CALL_BATCHES = int(levers["calls"])
 if "tokens" in levers or "bucket" in levers:
     from loracode_embed import batching
     if "tokens" in levers:
-        batching.BATCH_TOKENS = int(levers["tokens"])
+        batching.CPU_TOKEN_BATCHES = bool(int(levers["tokens"]))
     if "bucket" in levers:
         batching.PAD_MULTIPLE = int(levers["bucket"])
 from loracode_embed import LoRACodeModel
@@ -100,7 +104,7 @@ def parse_variant(name: str) -> tuple[Path, dict[str, str]]:
     if checkout not in ("old", "new"):
         raise ValueError(f"VARIANTS: {name!r} must start with 'old' or 'new'")
     levers = dict(item.split("=", 1) for item in rest.split("+") if item)
-    unknown = set(levers) - {"spaces", "tokens", "bucket"}
+    unknown = set(levers) - {"spaces", "tokens", "bucket", "calls"}
     if unknown or (checkout == "old" and levers):
         raise ValueError(f"VARIANTS: {name!r} has levers the checkout does not know: {sorted(levers)}")
     return (OLD if checkout == "old" else NEW), levers

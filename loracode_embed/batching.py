@@ -35,9 +35,11 @@ import torch
 #: Batches per tokenization window, at most: a larger window pads less. The first windows are smaller
 #: (2, 4, 8, ... batches) so that the model does not wait long for its first batch.
 WINDOW_BATCHES = 16
-#: CPU batches: padded tokens per batch (rows x padded width), instead of ``batch_size`` rows; 0: rows.
-BATCH_TOKENS = 0
-#: CPU batches: the padded width is rounded up to a multiple of this (capped at ``max_length``).
+#: On a CPU, a batch holds up to ``batch_size x max_length`` padded tokens (the memory of ``batch_size``
+#: rows of the longest input) instead of ``batch_size`` rows: short inputs share fewer, larger batches.
+CPU_TOKEN_BATCHES = True
+#: On a CPU, padded widths are rounded up to a multiple of this (capped at ``max_length``): fewer
+#: distinct shapes for oneDNN and glibc's heap; 1 pads to the longest row only.
 PAD_MULTIPLE = 1
 
 _INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")

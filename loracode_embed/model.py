@@ -500,6 +500,7 @@ class LoRACodeModel:
                 progress.close()
                 return out
             on_gpu = self.device.type == "cuda"
+            cpu_tokens = not on_gpu and batching.CPU_TOKEN_BATCHES
             # Results stay on the GPU for a few batches, so the host never waits for the batch it just
             # queued: it tokenizes and queues the next while the GPU works.
             in_flight: deque[tuple[np.ndarray, torch.Tensor]] = deque()
@@ -513,7 +514,7 @@ class LoRACodeModel:
                     batch_size,
                     workers=_tokenizer_workers(on_gpu),
                     pin=on_gpu,
-                    max_tokens=0 if on_gpu else batching.BATCH_TOKENS,
+                    max_tokens=batch_size * self.max_seq_length if cpu_tokens else 0,
                     pad_multiple=1 if on_gpu else batching.PAD_MULTIPLE,
                 ):
                     if batch.adapter != current:

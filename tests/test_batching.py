@@ -130,11 +130,16 @@ def test_token_budget_and_padding_give_the_vectors_of_item_batches(dtype, monkey
     model = LoRACodeModel.from_base(TINY_BASE, adapters=tiny_adapter_specs(), device="cpu", dtype=dtype)
     texts = [f"def f{i}(x):\n    return x * {i}" + " + y" * (i % 23) for i in range(40)]
     languages = [("python", "go")[i % 2] for i in range(40)]
-    monkeypatch.setattr(batching, "BATCH_TOKENS", 0)
+    monkeypatch.setattr(batching, "CPU_TOKEN_BATCHES", False)
     monkeypatch.setattr(batching, "PAD_MULTIPLE", 1)
     before = model.encode_code(texts, languages=languages, batch_size=4)
-    monkeypatch.setattr(batching, "BATCH_TOKENS", 256)
+    monkeypatch.setattr(batching, "CPU_TOKEN_BATCHES", True)
     monkeypatch.setattr(batching, "PAD_MULTIPLE", 16)
+    shapes = []
+    real = model._forward
+    monkeypatch.setattr(model, "_forward", lambda inputs: shapes.append(inputs["input_ids"].shape) or real(inputs))
     after = model.encode_code(texts, languages=languages, batch_size=4)
+    assert max(rows for rows, _ in shapes) > 4  # short texts: more rows than batch_size, in fewer batches
+    assert all(rows * width <= 4 * model.max_seq_length and width % 16 == 0 for rows, width in shapes)
     cosines = (before * after).sum(axis=1)
     assert cosines.min() > (1 - 1e-6 if dtype == "float32" else 0.999), cosines.min()
