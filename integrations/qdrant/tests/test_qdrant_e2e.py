@@ -112,7 +112,8 @@ def test_spaces_of_an_existing_index_are_kept_unless_rebuilt(small_tree: Path) -
     model = _tiny_lora_model()
     with CodeIndex(small_tree, model=model) as index:
         before = index.index().chunks_total
-    (small_tree / "net.py").write_text((small_tree / "net.py").read_text() + "\n\ndef added():\n    return 2\n")
+    net = small_tree / "net.py"
+    net.write_text(net.read_text() + "\n\ndef added():\n    return 2\n")
     with CodeIndex(small_tree, model=model, spaces="all") as index:
         with pytest.raises(ValueError, match=r"stores the spaces \['language'\].*--rebuild --spaces"):
             index.index()
