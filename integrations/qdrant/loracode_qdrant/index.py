@@ -675,6 +675,8 @@ class CodeIndex:
         vectors: dict[tuple[int, int], dict[str, list[float]]] = {}
         todo: dict[tuple[str, str, str | None, str], list[tuple[int, int, str]]] = defaultdict(list)
         kinds = self.space_kinds
+        first: dict[tuple[str, str], tuple[int, int]] = {}  # (content hash, language) -> its first chunk
+        copies: list[tuple[tuple[int, int], tuple[int, int]]] = []
         for fi, (file, _, chunks, ids) in enumerate(pending):
             spaces = code_spaces(model, file.language, kinds)
             for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True)):
@@ -683,6 +685,12 @@ class CodeIndex:
                     vectors[(fi, ci)] = {s: found[s] for s in spaces}
                     summary.chunks_reused += 1
                     continue
+                key = (chunk.content_hash, file.language)
+                if key in first:  # the same chunk earlier in this call: embedded once, copied
+                    copies.append(((fi, ci), first[key]))
+                    summary.chunks_reused += 1
+                    continue
+                first[key] = (fi, ci)
                 summary.chunks_embedded += 1
                 for space, (task, adapter) in spaces.items():
                     todo[(space, task, adapter, file.language)].append((fi, ci, chunk.text))
@@ -695,6 +703,8 @@ class CodeIndex:
             )  # fmt: skip
             for (fi, ci, _), vec in zip(items, embedded, strict=True):
                 vectors.setdefault((fi, ci), {})[space] = vec.tolist()
+        for copy, original in copies:
+            vectors[copy] = vectors[original]
         # 3. Write file by file: chunks, then the file's stale chunks go, then its "done" record.
         for fi, (file, file_hash, chunks, ids) in enumerate(pending):
             points = [
