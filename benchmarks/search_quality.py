@@ -165,7 +165,8 @@ def main() -> None:
     model = LoRACodeModel.from_pretrained(device="cpu", dtype=DTYPE)
     with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx", spaces=SPACES) as index:
         summary = index.index()
-        has_unified = "unified" in index.space_kinds
+        kinds = list(index.space_kinds)  # read while open: a closed index no longer knows its metadata
+        has_unified = "unified" in kinds
         per_language = evaluate(index, labels, "per-language")
         unified = evaluate(index, labels, "unified") if has_unified else None
         per_language_chunks = evaluate(index, labels, "per-language", group=False)
@@ -176,7 +177,7 @@ def main() -> None:
         "chunks": summary.chunks_total,
         "queries": len(labels),
         "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), CPU, {DTYPE}",
-        "spaces": list(index.space_kinds),
+        "spaces": kinds,
         "per_language_fused": per_language,
         "unified_space": unified,
         "ungrouped_chunks_as_before": {
