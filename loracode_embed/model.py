@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from loracode_embed import st_files
+from loracode_embed import batching, st_files
 from loracode_embed.adapter_residency import AdapterResidency, move_adapter
 from loracode_embed.adapters import (
     activate,
@@ -500,6 +500,7 @@ class LoRACodeModel:
                 progress.close()
                 return out
             on_gpu = self.device.type == "cuda"
+            cpu_tokens = not on_gpu and batching.CPU_TOKEN_BATCHES
             # Results stay on the GPU for a few batches, so the host never waits for the batch it just
             # queued: it tokenizes and queues the next while the GPU works.
             in_flight: deque[tuple[np.ndarray, torch.Tensor]] = deque()
@@ -513,6 +514,8 @@ class LoRACodeModel:
                     batch_size,
                     workers=_tokenizer_workers(on_gpu),
                     pin=on_gpu,
+                    max_tokens=batch_size * self.max_seq_length if cpu_tokens else 0,
+                    pad_multiple=1 if on_gpu else batching.PAD_MULTIPLE,
                 ):
                     if batch.adapter != current:
                         self._use_adapter(batch.adapter)

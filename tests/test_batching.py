@@ -96,3 +96,50 @@ def test_large_threaded_call_equals_one_text_at_a_time(tiny_model, monkeypatch):
         [tiny_model.encode_code([t], languages=[lang]) for t, lang in zip(texts, languages, strict=True)]
     )
     assert np.abs(together - alone).max() < 1e-5
+
+
+@pytest.mark.parametrize(("max_tokens", "pad_multiple"), [(256, 1), (256, 16), (0, 16), (10, 8)])
+def test_token_budget_batches_hold_every_text_once_within_the_budget(tokenizer, max_tokens, pad_multiple):
+    limit = 64
+    windows = WindowTokenizer(tokenizer, limit)
+    batches = windows.batches("a", range(len(TEXTS)), TEXTS, 4, False, max_tokens, pad_multiple)
+    assert sorted(np.concatenate([b.indices for b in batches]).tolist()) == list(range(len(TEXTS)))
+    ids = windows.tokenize(TEXTS)[0]
+    for batch in batches:
+        rows, width = batch.inputs["input_ids"].shape
+        longest = max(len(ids[i]) for i in batch.indices)
+        assert width == min(-(-longest // pad_multiple) * pad_multiple, limit)  # rounded up, capped
+        if max_tokens:
+            assert rows * width <= max_tokens or rows == 1  # one over-long row still gets a batch
+        else:
+            assert rows <= 4
+        for row, i in enumerate(batch.indices):  # the tokenizer's ids, then padding the mask ignores
+            n = len(ids[i])
+            assert batch.inputs["input_ids"][row, :n].tolist() == ids[i]
+            assert batch.inputs["attention_mask"][row].tolist() == [1] * n + [0] * (width - n)
+    if max_tokens == 256:  # short texts share a batch beyond the 4 rows of batch_size
+        assert max(b.inputs["input_ids"].shape[0] for b in batches) > 4
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_token_budget_and_padding_give_the_vectors_of_item_batches(dtype, monkeypatch):
+    from conftest import tiny_adapter_specs
+
+    from loracode_embed import LoRACodeModel
+
+    model = LoRACodeModel.from_base(TINY_BASE, adapters=tiny_adapter_specs(), device="cpu", dtype=dtype)
+    texts = [f"def f{i}(x):\n    return x * {i}" + " + y" * (i % 23) for i in range(40)]
+    languages = [("python", "go")[i % 2] for i in range(40)]
+    monkeypatch.setattr(batching, "CPU_TOKEN_BATCHES", False)
+    monkeypatch.setattr(batching, "PAD_MULTIPLE", 1)
+    before = model.encode_code(texts, languages=languages, batch_size=4)
+    monkeypatch.setattr(batching, "CPU_TOKEN_BATCHES", True)
+    monkeypatch.setattr(batching, "PAD_MULTIPLE", 16)
+    shapes = []
+    real = model._forward
+    monkeypatch.setattr(model, "_forward", lambda inputs: shapes.append(inputs["input_ids"].shape) or real(inputs))
+    after = model.encode_code(texts, languages=languages, batch_size=4)
+    assert max(rows for rows, _ in shapes) > 4  # short texts: more rows than batch_size, in fewer batches
+    assert all(rows * width <= 4 * model.max_seq_length and width % 16 == 0 for rows, width in shapes)
+    cosines = (before * after).sum(axis=1)
+    assert cosines.min() > (1 - 1e-6 if dtype == "float32" else 0.999), cosines.min()

@@ -26,6 +26,7 @@ from loracode_embed.precision import DTYPES
 from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.runlog import RUN_FILE, RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
+from loracode_qdrant.spaces import check_space_kinds
 
 if TYPE_CHECKING:  # the index (numpy, tree-sitter) is imported only when a command runs
     from loracode_qdrant.index import CodeIndex, Hit, IndexStatus, IndexSummary
@@ -53,6 +54,11 @@ def register(subparsers: Any) -> None:
                    "more memory)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only when stderr is a terminal)")  # fmt: skip
+    p.add_argument("--spaces", type=_space_kinds, metavar="LIST",
+                   help="embedding spaces per chunk: 'all' or a comma list of language (required), unified "
+                   "(for --mode unified), code2code (default: a new index stores language only, one "
+                   "embedding per chunk; an existing index keeps its spaces, --rebuild changes "
+                   "them)")  # fmt: skip
     _store_args(p, _INDEX_DEVICES_HELP)
     r = p.add_argument_group('ray (pip install "loracode-qdrant[ray]")')
     r.add_argument("--ray", nargs="?", const="", type=ray_address, metavar="ADDRESS",
@@ -312,7 +318,7 @@ def _index_each(args: argparse.Namespace, roots: list[Path]) -> list[IndexSummar
             store = _server_store(args, collection_for(args.collection, root, len(roots) > 1))
             index = _code_index(root, model=model, store=store, index_dir=args.index_dir,
                                 max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
-                                show_progress=show)  # fmt: skip
+                                show_progress=show, spaces=args.spaces)  # fmt: skip
             with index:
                 summaries.append(index.index(rebuild=args.rebuild))
             model = index._model  # loaded by the first folder (the default model): the others reuse it
@@ -350,10 +356,18 @@ def _index_on_ray(args: argparse.Namespace, roots: list[Path]) -> list[IndexSumm
             stack.enter_context(_code_index(
                 root, model=model, store=_server_store(args, collection_for(args.collection, root, several)),
                 index_dir=args.index_dir, max_file_bytes=args.max_file_kb * 1000, batch_size=args.batch_size,
-                show_progress=show))
+                show_progress=show, spaces=args.spaces))
             for root in roots
         ]  # fmt: skip
         return index_on_ray(indexes, loader, workers=args.ray_workers, rebuild=args.rebuild)
+
+
+def _space_kinds(text: str) -> tuple[str, ...]:
+    """``--spaces``: checked by the parser, before any model loads."""
+    try:
+        return check_space_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _quote(path: Path) -> str:
@@ -532,7 +546,7 @@ def format_status(status: IndexStatus) -> str:
         lines += [
             f"  files: {status.files}   chunks: {status.chunks}   "
             f"languages: {', '.join(status.languages) or '-'}",
-            f"  spaces: {', '.join(status.spaces) or '-'}",
+            f"  spaces: {', '.join(status.spaces) or '-'}   per chunk: {', '.join(status.space_kinds)}",
             f"  model: {status.model_fingerprint}   adapters: {', '.join(status.adapters) or 'none'}",
             f"  store size: {size} on disk",
         ]

@@ -16,16 +16,22 @@ Indexing one tree (``CodeIndex.index``):
    ignored or newly skipped files), flush, and build the HNSW index.
 
 Embedding spaces: a chunk of language ``L`` is stored with one named vector per distinct space among
-``model.route("text2code", L)``, ``model.route("text2code", None)`` and ``model.route("code2code", L)``
-(``None``, the base model, is the space ``"base"``). With a bundle without adapters that is one vector,
-``"base"``; with the default bundle a Python chunk has three.
+the kinds the index stores (``CodeIndex(spaces=...)``, recorded in the metadata as ``space_kinds``):
+``"language"``, ``model.route("text2code", L)``, always; ``"unified"``, ``model.route("text2code",
+None)``; ``"code2code"``, ``model.route("code2code", L)`` (``None``, the base model, is the space
+``"base"``). A new index stores the language space alone (one embedding per chunk); an index built
+before the choice existed has all three and keeps them. With a bundle without adapters every kind is
+the one space ``"base"``.
 
 Searching (``CodeIndex.search``): the query type is detected (text2code or code2code) unless given.
 With a language, the query is embedded for that language's space and searched there with a language
 filter. Without one (``mode="per-language"``), the indexed languages are grouped by the space they
 route to, each group is searched in its space with a filter on its languages, and the lists are fused
 by reciprocal rank fusion (:mod:`loracode_qdrant.fusion`). ``mode="unified"`` searches the unified
-space (``route(task, None)``) with no language filter instead.
+space (``route(task, None)``) with no language filter instead. A space the index does not store is
+replaced by the language's text2code space (a code2code query in an index without the code2code
+space: the query code is embedded as code of that language); ``mode="unified"`` needs the unified
+space stored for every language searched, and says so when it is not.
 
 Example:
     >>> import tempfile, pathlib
@@ -65,6 +71,7 @@ from loracode_qdrant.fusion import reciprocal_rank_fusion
 from loracode_qdrant.hits import Hit
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
 from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
+from loracode_qdrant.spaces import DEFAULT_SPACE_KINDS, SPACE_KINDS, check_space_kinds, stored_space_kinds
 from loracode_qdrant.store import EdgeStore, Store, StoredHit, StoredPoint, StoreLockedError
 from loracode_qdrant.walk import DEFAULT_MAX_FILE_BYTES, SkipFile, SourceFile, read_source, walk_tree
 
@@ -75,6 +82,11 @@ STORE_FORMAT = 1
 TASKS = ("text2code", "code2code")
 #: Chunks fetched per hit wanted, before parts of one definition are grouped into one hit.
 GROUP_FETCH = 3
+#: Batches of chunks per embedding call of an index run (512 chunks at the default batch size): a
+#: longer call sorts more chunks by length (less padding; loracode_embed/batching.py) and folds each
+#: adapter into the weights fewer times (merged_adapters.py); files are written after each call, so a
+#: kill loses at most this much embedding work.
+CALL_BATCHES = 16
 _TOKEN_MARGIN = 0  # count_tokens already counts [CLS] and [SEP]
 
 
@@ -134,7 +146,8 @@ class IndexStatus:
         files: Indexed files (their "done" records).
         chunks: Stored chunks.
         languages: Languages of the indexed files.
-        spaces: Embedding spaces (named vectors).
+        spaces: Embedding spaces (named vectors) the store declares.
+        space_kinds: Which of them a chunk is stored in (:mod:`loracode_qdrant.spaces`).
         model_fingerprint: The model the vectors came from.
         adapters: Its adapters.
         store_bytes: Disk space the embedded store uses (``None`` for a server).
@@ -151,6 +164,7 @@ class IndexStatus:
     chunks: int = 0
     languages: list[str] = field(default_factory=list)
     spaces: list[str] = field(default_factory=list)
+    space_kinds: list[str] = field(default_factory=list)
     model_fingerprint: str | None = None
     adapters: list[str] = field(default_factory=list)
     store_bytes: int | None = None
@@ -171,26 +185,73 @@ def space_name(adapter: str | None) -> str:
     return adapter if adapter is not None else "base"
 
 
-def code_spaces(model: Any, language: str | None) -> dict[str, tuple[str, str | None]]:
+def code_spaces(
+    model: Any, language: str | None, kinds: Sequence[str] = SPACE_KINDS
+) -> dict[str, tuple[str, str | None]]:
     """The spaces a chunk of ``language`` is stored in: ``{space: (task, adapter)}``, deduplicated.
+
+    ``kinds``: which of :data:`SPACE_KINDS` the index stores (default: all three).
 
     Example:
         >>> from loracode_qdrant.testing import FakeModel
         >>> sorted(code_spaces(FakeModel(), "python"))
         ['base']
-        >>> sorted(code_spaces(FakeModel(adapters=("text2code-python", "text2code", "code2code")), "python"))
+        >>> model = FakeModel(adapters=("text2code-python", "text2code", "code2code"))
+        >>> sorted(code_spaces(model, "python"))
         ['code2code', 'text2code', 'text2code-python']
+        >>> sorted(code_spaces(model, "python", ["language"]))
+        ['text2code-python']
     """
+    routes = {"language": ("text2code", language), "unified": ("text2code", None),
+              "code2code": ("code2code", language)}  # fmt: skip
     spaces: dict[str, tuple[str, str | None]] = {}
-    for task, lang in (("text2code", language), ("text2code", None), ("code2code", language)):
-        adapter = model.route(task, lang)
-        spaces.setdefault(space_name(adapter), (task, adapter))
+    for kind in SPACE_KINDS:
+        if kind in kinds:
+            task, lang = routes[kind]
+            adapter = model.route(task, lang)
+            spaces.setdefault(space_name(adapter), (task, adapter))
     return spaces
 
 
-def _holders(model: Any, space: str, indexed: list[str]) -> set[str]:
+def _holders(model: Any, space: str, indexed: list[str], kinds: Sequence[str]) -> set[str]:
     """The indexed languages whose chunks have a vector in ``space`` (e.g. ``{"go"}`` for text2code-go)."""
-    return {lang for lang in indexed if space in code_spaces(model, lang)}
+    return {lang for lang in indexed if space in code_spaces(model, lang, kinds)}
+
+
+def search_adapter(
+    model: Any, task: str, language: str | None, kinds: Sequence[str], indexed: Sequence[str]
+) -> str | None:
+    """The adapter (and so the space) a ``task`` query for ``language`` is searched with.
+
+    Its own route (``model.route(task, language)``) where the index stores that space, else the
+    language's text2code space (``language=None``, the unified search: the unified text2code space);
+    ``language=None`` needs the space stored for every language in ``indexed``.
+
+    Raises:
+        ValueError: ``language=None`` and no candidate space is stored for every indexed language.
+
+    Example:
+        >>> from loracode_qdrant.testing import FakeModel
+        >>> model = FakeModel(adapters=("text2code-python", "text2code", "code2code"))
+        >>> search_adapter(model, "code2code", "python", ["language"], ["python"])
+        'text2code-python'
+        >>> search_adapter(model, "code2code", "python", ["language", "code2code"], ["python"])
+        'code2code'
+    """
+    for candidate_task in dict.fromkeys((task, "text2code")):
+        adapter = model.route(candidate_task, language)
+        space = space_name(adapter)
+        if language is not None:
+            if space in code_spaces(model, language, kinds):
+                return adapter
+        elif _holders(model, space, list(indexed), kinds) >= set(indexed):
+            return adapter
+    raise ValueError(
+        f"This index does not store the unified space {space_name(model.route(task, None))!r} for every "
+        f"language (it stores: {', '.join(kinds)}), so mode='unified' cannot search it. Search with "
+        "another mode (the default hybrid, or per-language), or rebuild the index with `loracode index "
+        "--spaces all --rebuild` (CodeIndex(spaces='all')) to store it."
+    )
 
 
 #: A file to (re-)index: the file, its hash, its chunks and their point ids.
@@ -339,6 +400,11 @@ class CodeIndex:
         query_threads: torch intra-op threads while embedding a query (restored afterwards); ``None``
             leaves torch's setting. One thread is the default: a single short query gains nothing from
             more, and on a busy machine extra threads only wait for each other (see docs/benchmarks.md).
+        spaces: The embedding spaces a chunk is stored in (see the module docstring): ``"all"`` or a
+            list of ``"language"`` (required), ``"unified"``, ``"code2code"``. ``None`` (default): an
+            existing index keeps the spaces it was built with, a new one stores ``["language"]`` (one
+            embedding per chunk). A value that differs from an existing index's is refused when
+            indexing (pass ``rebuild=True`` to rebuild it with the new spaces).
 
     Example:
         >>> from loracode_qdrant.testing import FakeModel
@@ -357,6 +423,7 @@ class CodeIndex:
         batch_size: int = DEFAULT_BATCH_SIZE,
         show_progress: bool | None = None,
         query_threads: int | None = 1,
+        spaces: str | Sequence[str] | None = None,
     ) -> None:
         self.root = Path(root).expanduser().resolve() if root is not None else None
         self._model = model
@@ -369,6 +436,7 @@ class CodeIndex:
         self.batch_size = batch_size
         self.show_progress = show_progress
         self.query_threads = query_threads
+        self.spaces = check_space_kinds(spaces) if spaces is not None else None
         self._meta: dict[str, Any] | None = None
         self._opened_for: str | None = None
         self._paths_cache: list[tuple[str, str]] | None = None
@@ -436,19 +504,35 @@ class CodeIndex:
                 )
             if for_write:
                 store.write_meta({**expected, "languages": [], "root": str(self.root),
-                                  "sparse": hybrid.SPARSE_VERSION})  # fmt: skip
+                                  "sparse": hybrid.SPARSE_VERSION,
+                                  "space_kinds": self._new_space_kinds()})  # fmt: skip
                 meta = store.read_meta()
         else:
             self._check_meta(meta, expected, store.location)
+            if for_write and self.spaces is not None and self.spaces != stored_space_kinds(meta):
+                raise ValueError(
+                    f"The index at {store.location} stores the spaces {list(stored_space_kinds(meta))}; "
+                    f"spaces={list(self.spaces)} would change its layout. Rebuild it with "
+                    f"`loracode index --rebuild --spaces {','.join(self.spaces)}`, or leave --spaces out "
+                    "to keep its spaces."
+                )
             if not hybrid.store_has_sparse(meta):  # built before hybrid search: no sparse vectors yet
                 store.sparse_space = None  # type: ignore[attr-defined]
                 if for_write:
                     hybrid.backfill_sparse(store)
                     store.write_meta({**meta, "sparse": hybrid.SPARSE_VERSION})
                     meta = store.read_meta()
-        self._meta = meta or {**expected, "languages": []}
+        self._meta = meta or {**expected, "languages": [], "space_kinds": self._new_space_kinds()}
         self._opened_for = mode
         return self._meta
+
+    def _new_space_kinds(self) -> list[str]:
+        return list(self.spaces or DEFAULT_SPACE_KINDS)
+
+    @property
+    def space_kinds(self) -> tuple[str, ...]:
+        """The kinds of space the open index stores (see :func:`stored_space_kinds`)."""
+        return stored_space_kinds(self._meta or {})
 
     @staticmethod
     def _check_meta(meta: dict[str, Any], expected: dict[str, Any], location: str) -> None:
@@ -541,7 +625,7 @@ class CodeIndex:
             for item in plan:
                 pending.append(item)
                 pending_chunks += len(item[2])
-                if pending_chunks >= self.batch_size * 4:
+                if pending_chunks >= self.batch_size * CALL_BATCHES:
                     self._write_files(pending, summary)
                     self._advance(run, meta, pending, pending_chunks, progress)
                     pending, pending_chunks = [], 0
@@ -664,14 +748,16 @@ class CodeIndex:
         vectors, todo = self._stored_vectors(pending, summary)
         model = self.model
         for (space, task, adapter, language), items in todo.items():
-            texts = [t for _, _, t in items]
+            row_of: dict[str, int] = {}  # identical chunks (copied files, vendored code): embedded once
+            for _, _, text in items:
+                row_of.setdefault(text, len(row_of))
             embedded = np.asarray(
-                model.encode_code(texts, languages=language, task=task, adapter=adapter or "base",
+                model.encode_code(list(row_of), languages=language, task=task, adapter=adapter or "base",
                                   batch_size=self.batch_size),
                 dtype=np.float32,
             )  # fmt: skip
-            for (fi, ci, _), vec in zip(items, embedded, strict=True):
-                vectors.setdefault((fi, ci), {})[space] = vec.tolist()
+            for fi, ci, text in items:
+                vectors.setdefault((fi, ci), {})[space] = embedded[row_of[text]].tolist()
         self._write_points(pending, vectors)
 
     def _stored_vectors(self, pending: list[PlannedFile], summary: IndexSummary) -> tuple[Vectors, EmbedTodo]:
@@ -698,18 +784,27 @@ class CodeIndex:
             for hit in store.vectors_by_hash(wanted_list[start : start + 512]):
                 if hit.vectors:
                     by_hash.setdefault((hit.payload["content_hash"], hit.payload["language"]), hit.vectors)
-        # 2. The rest is to embed, grouped by (space, task, adapter, language).
+        # 2. The rest is to embed, grouped by (space, task, adapter, language). A chunk whose content
+        #    comes earlier in this call counts as reused: its text is embedded once (by _write_files,
+        #    or across trees by the Ray path).
         vectors: Vectors = {}
         todo: EmbedTodo = defaultdict(list)
+        kinds = self.space_kinds
+        first: set[tuple[str, str]] = set()  # (content hash, language) of the chunks to embed so far
         for fi, (file, _, chunks, ids) in enumerate(pending):
-            spaces = code_spaces(model, file.language)
+            spaces = code_spaces(model, file.language, kinds)
             for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True)):
                 found = by_id.get(cid) or by_hash.get((chunk.content_hash, file.language))
                 if found is not None and all(s in found for s in spaces):
                     vectors[(fi, ci)] = {s: found[s] for s in spaces}
                     summary.chunks_reused += 1
                     continue
-                summary.chunks_embedded += 1
+                key = (chunk.content_hash, file.language)
+                if key in first:
+                    summary.chunks_reused += 1
+                else:
+                    first.add(key)
+                    summary.chunks_embedded += 1
                 for space, (task, adapter) in spaces.items():
                     todo[(space, task, adapter, file.language)].append((fi, ci, chunk.text))
         return vectors, todo
@@ -786,6 +881,7 @@ class CodeIndex:
         status.root = meta.get("root") or (str(self.root) if self.root else None)
         status.languages = list(meta.get("languages", []))
         status.spaces = list(meta.get("spaces", []))
+        status.space_kinds = list(stored_space_kinds(meta)) if meta else []
         status.model_fingerprint = meta.get("model_fingerprint")
         status.adapters = list(meta.get("adapters", []))
         if run is not None:
@@ -860,13 +956,14 @@ class CodeIndex:
         if paths is not None and not paths:
             return []
         indexed = list(meta.get("languages", []))
+        kinds = stored_space_kinds(meta)
         groups: dict[str, tuple[str | None, list[str] | None]] = {}
         if mode == "unified":
-            adapter = model.route(task, None)
+            adapter = search_adapter(model, task, None, kinds, wanted if wanted is not None else indexed)
             groups[space_name(adapter)] = (adapter, wanted)
         else:
             for lang in wanted if wanted is not None else indexed:
-                adapter = model.route(task, lang)
+                adapter = search_adapter(model, task, lang, kinds, indexed)
                 groups.setdefault(space_name(adapter), (adapter, []))[1].append(lang)  # type: ignore[union-attr]
         if not groups:  # nothing indexed (or no indexed file in the wanted languages)
             return []
@@ -881,7 +978,7 @@ class CodeIndex:
             vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
         searches: list[tuple[str, list[float], list[str] | None]] = []
         for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
-            if langs is not None and _holders(model, space, indexed) <= set(langs):
+            if langs is not None and _holders(model, space, indexed, kinds) <= set(langs):
                 langs = None  # every chunk in this space is of a wanted language: the filter only costs
             searches.append((space, vec.tolist(), langs))
         return _grouped_search(lambda limit: self._search_once(searches, limit, paths), k, group)
@@ -945,12 +1042,13 @@ class CodeIndex:
                 "(nothing is embedded again), or search with --mode per-language."
             )
         model, indexed = self.model, list((self._meta or {}).get("languages", []))
+        kinds = stored_space_kinds(self._meta or {})
         dense: list[tuple[str, list[float], list[str] | None]] = []
         if mode == "hybrid":
             with _torch_threads(self.query_threads):
                 vectors = _query_vectors(model, query, task, [adapter for adapter, _ in groups.values()])
             for (space, (_adapter, langs)), vec in zip(groups.items(), vectors, strict=True):
-                if langs is not None and _holders(model, space, indexed) <= set(langs):
+                if langs is not None and _holders(model, space, indexed, kinds) <= set(langs):
                     langs = None
                 dense.append((space, vec.tolist(), langs))
         ranked = hybrid.fused_search(self.store, query, dense, wanted, paths, k)

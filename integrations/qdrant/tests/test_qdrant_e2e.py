@@ -50,15 +50,9 @@ def test_adapter_spaces_with_real_lora_adapters(small_tree: Path) -> None:
         name: TINY / "tiny-adapters" / name for name in ("text2code", "text2code-python", "code2code")
     }
     model = LoRACodeModel.from_base(TINY / "tiny-roberta", adapters=adapters, device="cpu")
-    with CodeIndex(small_tree, model=model) as index:
+    with CodeIndex(small_tree, model=model, spaces="all") as index:
         index.index()
-        by_language = {}
-        for hit in index.store.scroll("chunk", ["language", "content_hash"]):
-            by_language.setdefault(hit.payload["language"], hit.payload["content_hash"])
-        spaces = {
-            h.payload["language"]: set(h.vectors)
-            for h in index.store.vectors_by_hash(list(by_language.values()))
-        }
+        spaces = _stored_spaces(index)
         assert spaces == {  # and every chunk's sparse (BM25) vector for hybrid search
             "python": {"text2code-python", "text2code", "code2code", "bm25-code"},
             "go": {"text2code", "code2code", "bm25-code"},
@@ -71,6 +65,95 @@ def test_adapter_spaces_with_real_lora_adapters(small_tree: Path) -> None:
         } == {"code2code"}
     with pytest.raises(ValueError, match="adapter set"):
         CodeIndex(small_tree, model=LoRACodeModel.from_base(TINY / "tiny-roberta", device="cpu")).index()
+
+
+def _stored_spaces(index: CodeIndex) -> dict[str, set[str]]:
+    """Language -> the named vectors of every chunk of that language (asserted equal within one language)."""
+    spaces: dict[str, set[str]] = {}
+    ids = [hit.id for hit in index.store.scroll("chunk", ["language"])]
+    for hit in index.store.retrieve(ids, with_vectors=True):
+        have = set(hit.vectors)
+        assert spaces.setdefault(hit.payload["language"], have) == have
+    return spaces
+
+
+def _tiny_lora_model():
+    from loracode_embed import LoRACodeModel
+
+    adapters = {
+        name: TINY / "tiny-adapters" / name for name in ("text2code", "text2code-python", "code2code")
+    }
+    return LoRACodeModel.from_base(TINY / "tiny-roberta", adapters=adapters, device="cpu")
+
+
+def test_default_index_stores_the_language_space_alone(small_tree: Path) -> None:
+    with CodeIndex(small_tree, model=_tiny_lora_model()) as index:
+        summary = index.index()
+        assert index.space_kinds == ("language",)
+        assert _stored_spaces(index) == {
+            "python": {"text2code-python", "bm25-code"},  # one embedding per chunk, not three
+            "go": {"text2code", "bm25-code"},  # go has no language adapter: its space is the unified one
+        }
+        hits = index.search("reverse words", k=10, mode="per-language")
+        assert {h.space for h in hits} == {"text2code-python", "text2code"}
+        # code2code without the code2code space: each language's own space, the query embedded as code
+        code = index.search("def f(x): return x", k=10, task="code2code", mode="per-language")
+        assert {h.space for h in code} == {"text2code-python", "text2code"}
+        assert {h.space for h in index.search("def f(x): return x", language="go", k=3)} == {"hybrid"}
+        with pytest.raises(ValueError, match="does not store the unified space 'text2code'.*--spaces all"):
+            index.search("reverse words", mode="unified")
+        # unified over go alone is fine: go's language space is the unified one
+        assert {h.space for h in index.search("reverse", language="go", mode="unified")} == {"text2code"}
+        assert index.status().space_kinds == ["language"]
+    assert summary.chunks_embedded == summary.chunks_total
+
+
+def test_spaces_of_an_existing_index_are_kept_unless_rebuilt(small_tree: Path) -> None:
+    model = _tiny_lora_model()
+    with CodeIndex(small_tree, model=model) as index:
+        before = index.index().chunks_total
+    net = small_tree / "net.py"
+    net.write_text(net.read_text() + "\n\ndef added():\n    return 2\n")
+    with CodeIndex(small_tree, model=model, spaces="all") as index:
+        with pytest.raises(ValueError, match=r"stores the spaces \['language'\].*--rebuild --spaces"):
+            index.index()
+    status = CodeIndex(small_tree).status()  # refused before any write
+    assert (status.chunks, status.space_kinds, status.last_run.state) == (before, ["language"], "complete")
+    with CodeIndex(small_tree, model=model) as index:  # spaces left out: the index keeps its own
+        assert index.index().updated == 1
+        assert _stored_spaces(index)["python"] == {"text2code-python", "bm25-code"}
+    with CodeIndex(small_tree, model=model, spaces=["language", "code2code"]) as index:
+        summary = index.index(rebuild=True)
+        assert summary.added == 3 and index.space_kinds == ("language", "code2code")
+        assert _stored_spaces(index)["python"] == {"text2code-python", "code2code", "bm25-code"}
+        code = index.search("def f(x): return x", k=10, task="code2code", mode="per-language")
+        assert {h.space for h in code} == {"code2code"}
+
+
+def test_index_from_before_space_kinds_keeps_all_three(small_tree: Path) -> None:
+    """An index written before ``space_kinds`` was recorded has all three spaces; a re-index keeps them."""
+    model = _tiny_lora_model()
+    with CodeIndex(small_tree, model=model, spaces="all") as index:
+        index.index()
+        meta = index.store.read_meta()
+        del meta["space_kinds"]
+        index.store.write_meta(meta)
+    (small_tree / "pkg" / "parse.py").write_text("def parse_again(s):\n    return s.split()\n")
+    with CodeIndex(small_tree, model=model) as index:
+        assert index.index().updated == 1
+        assert index.space_kinds == ("language", "unified", "code2code")
+        assert _stored_spaces(index)["python"] == {"text2code-python", "text2code", "code2code", "bm25-code"}
+        assert {h.space for h in index.search("reverse words", mode="unified")} == {"text2code"}
+        assert "space_kinds" not in index.store.read_meta()
+
+
+def test_spaces_argument_is_checked_before_any_work(tmp_path: Path) -> None:
+    from loracode_qdrant.testing import FakeModel
+
+    with pytest.raises(ValueError, match="unknown space 'code'"):
+        CodeIndex(tmp_path, model=FakeModel(), spaces=["language", "code"])
+    with pytest.raises(ValueError, match="must include 'language'"):
+        CodeIndex(tmp_path, model=FakeModel(), spaces="unified")
 
 
 @pytest.fixture

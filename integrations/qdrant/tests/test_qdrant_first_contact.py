@@ -123,7 +123,7 @@ def test_a_failed_run_is_recorded_and_reported(tmp_path: Path) -> None:
     root = _many_files(tmp_path / "repo", 12)
 
     class Broken(FakeModel):
-        calls_left = 2
+        calls_left = 1  # the second embedding call fails: 12 files are 24 chunks, 16 a call
 
         def encode_code(self, texts, *args, **kwargs):  # type: ignore[no-untyped-def]
             Broken.calls_left -= 1

@@ -22,9 +22,9 @@ def make_index(request, tmp_path: Path):
     client = QdrantClient(":memory:") if request.param == "server" else None
     made = []
 
-    def make(root: Path, model=None) -> CodeIndex:
+    def make(root: Path, model=None, **kwargs) -> CodeIndex:
         store = ServerStore(client, "test") if client is not None else None
-        index = CodeIndex(root, model=model or FakeModel(), store=store, index_dir=tmp_path / "idx")
+        index = CodeIndex(root, model=model or FakeModel(), store=store, index_dir=tmp_path / "idx", **kwargs)
         made.append(index)
         return index
 
@@ -141,7 +141,7 @@ def test_rebuild_replaces_a_store_of_another_model(make_index, small_tree: Path)
 def test_adapter_spaces_fusion_and_unified_mode(make_index, small_tree: Path) -> None:
     adapters = ("text2code-python", "text2code-go", "text2code", "code2code")
     model = FakeModel(adapters=adapters)
-    index = make_index(small_tree, model)
+    index = make_index(small_tree, model, spaces="all")
     index.index()
     point = next(iter(index.store.vectors_by_hash([next(iter(stored(index).values()))["content_hash"]])))
     lang = point.payload["language"]
@@ -405,3 +405,20 @@ def test_search_many_equals_one_search_each(kind: str, tmp_path: Path) -> None:
             assert all(len(hits) > 0 for hits in many)
     assert store.search_many([], 5) == []
     store.close()
+
+
+def test_identical_chunks_in_one_run_are_embedded_once(make_index, tmp_path: Path) -> None:
+    body = "def same(value):\n    return value * 2\n"
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name, text in {"a.py": body, "b.py": body, "c.py": "def other():\n    return 3\n"}.items():
+        (root / name).write_text(text)
+    model = FakeModel()
+    index = make_index(root, model)
+    summary = index.index()
+    assert (summary.chunks_embedded, summary.chunks_reused, summary.chunks_total) == (2, 1, 3)
+    assert sum(n for method, n, _ in model.calls if method == "encode_code") == 2
+    points = {h.payload["path"]: h.id for h in index.store.scroll("chunk", ["path"])}
+    retrieved = index.store.retrieve(list(points.values()), with_vectors=True)
+    vectors = {h.id: h.vectors["base"] for h in retrieved}
+    assert vectors[points["a.py"]] == vectors[points["b.py"]] != vectors[points["c.py"]]
