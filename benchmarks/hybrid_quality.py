@@ -51,8 +51,9 @@ MAX_QUESTIONS = int(os.environ.get("MAX_QUESTIONS", "150"))
 MAX_IDENTIFIERS = int(os.environ.get("MAX_IDENTIFIERS", "100"))
 MODES = os.environ.get("MODES", "per-language,hybrid,sparse").split(",")
 SIZE_LANGUAGE = os.environ.get("SIZE_LANGUAGE", "java")
-# Extra hybrid settings to compare (the tuning on SET=dev), "fusion:sparse_weight[:defines_weight]",
-# e.g. "rrf:0.5,dbsf:1:0" (defines_weight: hybrid.DEFINES_WEIGHT unless given; 0 = no defines terms)
+# Extra hybrid settings to compare (the tuning on SET=dev), "fusion:sparse_weight[:defines_weight[:first]]",
+# e.g. "rrf:0.5,dbsf:1:0:0" (defines_weight: hybrid.DEFINES_WEIGHT unless given, 0 = no defines terms;
+# first: 1/0 = hybrid.DEFINITIONS_FIRST on/off, default on; "dbsf:1:0:0" is the search before both)
 VARIANTS = [v for v in os.environ.get("VARIANTS", "").split(",") if v]
 # REUSE=1: measure again the set and index kept in WORKDIR by an earlier run (its set.json); the index
 # run is then incremental (nothing embedded; stored sparse vectors of an older version are recomputed)
@@ -365,14 +366,19 @@ def main() -> None:
     with CodeIndex(tree, model=model, index_dir=WORKDIR / "idx", show_progress=False) as index:
         index.index()
         status = index.status()
+        # a label in a file the indexer skips (a build/ or dist/ folder, a generated file) has no answer
+        indexed = {h.payload["path"] for h in index.store.scroll("file", ["path"])}
+        skipped = Counter(q["language"] for q in labels if q["path"] not in indexed)
+        labels = [q for q in labels if q["path"] in indexed]
         results = {mode: evaluate(index, labels, mode, FAILURES if mode == "hybrid" else 0) for mode in MODES}
-        default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT)
+        default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT, hybrid.DEFINITIONS_FIRST)
         for variant in VARIANTS:
-            fusion, weight, *defines = variant.split(":")
+            fusion, weight, *rest = variant.split(":")
             hybrid.FUSION, hybrid.SPARSE_WEIGHT = fusion, float(weight)
-            hybrid.DEFINES_WEIGHT = float(defines[0]) if defines else default[2]
+            hybrid.DEFINES_WEIGHT = float(rest[0]) if rest else default[2]
+            hybrid.DEFINITIONS_FIRST = rest[1:] != ["0"]
             results[f"hybrid[{variant}]"] = evaluate(index, labels, "hybrid")
-        hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT = default
+        hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT, hybrid.DEFINITIONS_FIRST = default
     size = disk_usage(WORKDIR / "idx")
     sizes = store_growth(tree / SIZE_LANGUAGE, model) if SIZE_LANGUAGE else None
     result = {
@@ -386,6 +392,8 @@ def main() -> None:
         "index_disk_bytes": size,
         "store_growth": sizes,
         "queries": dict(Counter(f"{q['language']}/{q['kind']}" for q in labels)),
+        "queries_per_language": dict(Counter(q["language"] for q in labels)),
+        "labels_dropped_file_not_indexed": dict(skipped),
         "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), "
         "dtype auto, CPU",
         "results": results,
