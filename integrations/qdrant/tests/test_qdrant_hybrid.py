@@ -328,7 +328,8 @@ def test_defined_names_of_a_symbol() -> None:
         ("getUserById", ["getuserbyid"]),
         ("Client.fetch", ["client.fetch", "client", "fetch"]),
         ("ERR_ACCOUNT_LOCKED", ["err_account_locked"]),
-        ("parse", []),  # a plain word asks for no definition
+        ("parse", ["parse"]),  # a plain word too
+        ("  Parse ", ["parse"]),
         ("fetch with retry", []),  # nor does prose
         ("account is locked after too many attempts", []),
         ("fetch_with_retry(url)", []),  # code, not a name
