@@ -24,7 +24,7 @@ Run from the repository root (downloads into ``DOWNLOADS``, default ``/tmp/h17sr
     SET=report PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
     SET=dev    PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
 
-Writes ``benchmarks/results/hybrid_quality_<set>.json``.
+Writes ``benchmarks/results/hybrid_quality_<set>.json`` (``OUT=<name>.json``: another file there).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ FAILURES = int(os.environ.get("FAILURES", "0"))
 K = 10
 SEED = 0
 WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-"))
-OUT = Path(__file__).resolve().parent / "results" / f"hybrid_quality_{SET}.json"
+OUT = Path(__file__).resolve().parent / "results" / os.environ.get("OUT", f"hybrid_quality_{SET}.json")
 
 # (kind, name, language); kinds: deb (binary package), debsrc (source package), npm, py (installed)
 SOURCES = {

@@ -10,7 +10,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from loracode_qdrant import CodeIndex, EdgeStore, ServerStore
-from loracode_qdrant.hybrid import SPARSE_SPACE, sparse_document
+from loracode_qdrant.hits import Hit
+from loracode_qdrant.hybrid import SPARSE_SPACE, definitions_first, sparse_document
 from loracode_qdrant.sparse import SparseEncoder, code_tokens, defined_names, identifier_names
 from loracode_qdrant.store import HybridPlan, StoredPoint
 from loracode_qdrant.testing import FakeModel, write_tree
@@ -394,3 +395,35 @@ def test_older_sparse_vectors_are_upgraded_in_place(callers_index: CodeIndex, mo
     assert summary.chunks_embedded == 0 and summary.unchanged == 2  # recomputed, nothing embedded
     assert store.read_meta()["sparse"] == hybrid.SPARSE_VERSION  # type: ignore[index]
     assert callers_index.search("fetch_with_retry", k=3, mode="sparse")[0].path == "net/retry.py"
+
+
+def _hit(path: str, symbol: str | None, text: str) -> Hit:
+    return Hit(path, 1, 2, symbol, "function", "python", 0.5, text, "hybrid", 0.5)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "MAX_RETRIES = 3",
+        "    public static final int MAX_RETRIES = 3;",
+        "export const MAX_RETRIES = 3;",
+        "  MAX_RETRIES: 3,",
+        "define('MAX_RETRIES', 3);",
+        "\tMAX_RETRIES time.Duration = 3",
+    ],
+)
+def test_a_line_assigning_a_constant_defines_it(line: str) -> None:
+    use = _hit("client.py", "connect", "for _ in range(MAX_RETRIES):\n    if MAX_RETRIES == 0: pass")
+    assign = _hit("settings.py", None, f"# limits\n{line}\n")
+    assert definitions_first("MAX_RETRIES", [use, assign]) == [assign, use]
+    assert definitions_first("MAX_RETRIES_TOTAL", [use, assign]) == [use, assign]
+    assert definitions_first("how many MAX_RETRIES", [use, assign]) == [use, assign]  # prose: fused order
+
+
+def test_definitions_first_keeps_each_group_in_fused_order() -> None:
+    calls = [_hit(f"c{i}.py", "main", "fetch_user(1)") for i in range(3)]
+    defs = [_hit("a.py", "Repo.fetch_user", "def fetch_user(self): ..."), _hit("b.py", "fetch_user", "...")]
+    mixed = [calls[0], defs[0], calls[1], defs[1], calls[2]]
+    assert definitions_first("fetch_user", mixed) == [defs[0], defs[1], calls[0], calls[1], calls[2]]
+    assert definitions_first("Repo.fetch_user", mixed)[:2] == defs
+    assert definitions_first("fetch user", mixed) == mixed
