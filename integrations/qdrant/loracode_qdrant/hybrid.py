@@ -168,6 +168,7 @@ def fused_search(
 
 
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]+")
+_SEGMENTS = re.compile(r"\.|-|/|::")  # the joints of a compound name, as in sparse.code_tokens
 
 
 def _assigns(name: str) -> re.Pattern[str]:
@@ -185,10 +186,11 @@ def definitions_first(query: str, hits: Sequence[Hit]) -> list[Hit]:
     """For an identifier query, the hits that define the name first (each group in its fused order).
 
     A hit defines the name when its symbol does (:func:`~loracode_qdrant.sparse.defined_names`) or,
-    for an upper-case constant such as ``MAX_RETRIES``, when one of its lines assigns it. The fused
-    ranking often puts a short call site, import or test of a name above the longer chunk that
-    defines it; a person who types the exact name wants the definition. Prose queries and plain
-    words (:func:`~loracode_qdrant.sparse.identifier_names`) keep the fused order.
+    for an upper-case constant such as ``MAX_RETRIES``, when one of its lines assigns it. Definitions
+    of the name as typed come before those in another case (``getString`` before ``GetString``).
+    The fused ranking often puts a short call site, import or test of a name above the longer chunk
+    that defines it; a person who types the exact name wants the definition. Prose and code queries
+    (:func:`~loracode_qdrant.sparse.identifier_names`) keep the fused order.
 
     Example:
         >>> call = Hit("app.py", 9, 9, "main", "function", "python", 0.9, "fetch_user(1)", "hybrid", 0.9)
@@ -199,11 +201,16 @@ def definitions_first(query: str, hits: Sequence[Hit]) -> list[Hit]:
     names = set(identifier_names(query)) if DEFINITIONS_FIRST else set()
     if not names:
         return list(hits)
-    assigns = _assigns(query.strip()) if CONSTANTS_FIRST and _CONSTANT.fullmatch(query.strip()) else None
-    defines = [
-        not names.isdisjoint(defined_names(h.symbol)) or bool(assigns and assigns.search(h.text))
-        for h in hits
-    ]
-    return [h for h, d in zip(hits, defines, strict=True) if d] + [
-        h for h, d in zip(hits, defines, strict=True) if not d
-    ]
+    name = query.strip()
+    as_typed = {name, *_SEGMENTS.split(name)}  # the names in the query's own case
+    assigns = _assigns(name) if CONSTANTS_FIRST and _CONSTANT.fullmatch(name) else None
+
+    def tier(hit: Hit) -> int:
+        """0: defines the name as typed (or assigns the constant), 1: in another case, 2: neither."""
+        if assigns is not None and assigns.search(hit.text):
+            return 0
+        if not hit.symbol or names.isdisjoint(defined_names(hit.symbol)):
+            return 2
+        return 0 if {hit.symbol, _SEGMENTS.split(hit.symbol)[-1]} & as_typed else 1
+
+    return sorted(hits, key=tier)  # stable: each tier keeps the fused order

@@ -427,3 +427,11 @@ def test_definitions_first_keeps_each_group_in_fused_order() -> None:
     assert definitions_first("fetch_user", mixed) == [defs[0], defs[1], calls[0], calls[1], calls[2]]
     assert definitions_first("Repo.fetch_user", mixed)[:2] == defs
     assert definitions_first("fetch user", mixed) == mixed
+
+
+def test_definitions_as_typed_come_before_other_cases() -> None:
+    go = _hit("flags/string.go", "GetString", "func GetString() string { ... }")
+    java = _hit("MapUtils.java", "MapUtils.getString", "static String getString(Map m) { ... }")
+    call = _hit("main.go", "main", "GetString()")
+    assert definitions_first("GetString", [java, call, go]) == [go, java, call]
+    assert definitions_first("getString", [go, call, java]) == [java, go, call]
