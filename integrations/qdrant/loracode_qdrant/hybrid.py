@@ -172,13 +172,13 @@ _SEGMENTS = re.compile(r"\.|-|/|::")  # the joints of a compound name, as in spa
 
 
 def _assigns(name: str) -> re.Pattern[str]:
-    """A line that assigns the constant ``name``: ``NAME = 1``, ``public static final int NAME = 1;``,
-    ``const NAME = 1``, ``NAME: 1`` (an object key), ``define('NAME', 1)``, Go's ``NAME Type = 1``."""
+    """A line (``match``) that assigns the constant ``name``: ``NAME = 1``, ``const NAME = 1``,
+    ``public static final int NAME = 1;``, ``NAME: 1`` (an object key), ``define('NAME', 1)``, Go's
+    ``NAME Type = 1``."""
     n = re.escape(name)
     return re.compile(
-        rf"^\s*(?:(?:[\w$<>\[\]]+\s+)*['\"]?{n}['\"]?(?:\s+[\w.]+)?\s*(?::(?!:)|=(?!=))"
-        rf"|define\(\s*['\"]{n}['\"]\s*,)",
-        re.MULTILINE,
+        rf"[ \t]*(?:(?:[\w$<>\[\]]+[ \t]+)*['\"]?{n}['\"]?(?:[ \t]+[\w.]+)?[ \t]*(?::(?!:)|=(?!=))"
+        rf"|define\([ \t]*['\"]{n}['\"][ \t]*,)"
     )
 
 
@@ -207,7 +207,7 @@ def definitions_first(query: str, hits: Sequence[Hit]) -> list[Hit]:
 
     def tier(hit: Hit) -> int:
         """0: defines the name as typed (or assigns the constant), 1: in another case, 2: neither."""
-        if assigns is not None and assigns.search(hit.text):
+        if assigns is not None and any(assigns.match(line) for line in hit.text.splitlines() if name in line):
             return 0
         if not hit.symbol or names.isdisjoint(defined_names(hit.symbol)):
             return 2

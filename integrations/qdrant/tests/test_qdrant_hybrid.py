@@ -408,7 +408,7 @@ def _hit(path: str, symbol: str | None, text: str) -> Hit:
         "    public static final int MAX_RETRIES = 3;",
         "export const MAX_RETRIES = 3;",
         "  MAX_RETRIES: 3,",
-        "define('MAX_RETRIES', 3);",
+        "    define('MAX_RETRIES', 3);",
         "\tMAX_RETRIES time.Duration = 3",
     ],
 )
