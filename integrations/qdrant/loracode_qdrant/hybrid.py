@@ -207,7 +207,11 @@ def definitions_first(query: str, hits: Sequence[Hit]) -> list[Hit]:
 
     def tier(hit: Hit) -> int:
         """0: defines the name as typed (or assigns the constant), 1: in another case, 2: neither."""
-        if assigns is not None and any(assigns.match(line) for line in hit.text.splitlines() if name in line):
+        if (
+            assigns is not None
+            and name in hit.text
+            and any(assigns.match(line) for line in hit.text.splitlines() if name in line)
+        ):
             return 0
         if not hit.symbol or names.isdisjoint(defined_names(hit.symbol)):
             return 2
