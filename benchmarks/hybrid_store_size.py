@@ -13,7 +13,7 @@ edited file's new chunks are embedded; no other chunk is rewritten).
 
     PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_store_size.py
 
-Writes ``benchmarks/results/hybrid_store_size.json``.
+Writes ``benchmarks/results/hybrid_store_size.json`` (``OUT=<name>.json``: another file there).
 """
 
 from __future__ import annotations
