@@ -354,10 +354,11 @@ def test_defines_terms_are_their_own_family() -> None:
         enc.encode_query("x", defines=-1)
 
 
-@pytest.fixture
-def callers_index(tmp_path: Path):
+@pytest.fixture(params=["edge", "server"])
+def callers_index(request, tmp_path: Path):
     root = write_tree(tmp_path / "repo", {"net/retry.py": RETRY_PY, "feeds.py": CALLERS_PY})
-    index = CodeIndex(root, model=FakeModel(), index_dir=tmp_path / "idx")
+    store = ServerStore(QdrantClient(":memory:"), "t") if request.param == "server" else None
+    index = CodeIndex(root, model=FakeModel(), store=store, index_dir=tmp_path / "idx")
     index.index()
     yield index
     index.close()
