@@ -24,7 +24,7 @@ Run from the repository root (downloads into ``DOWNLOADS``, default ``/tmp/h17sr
     SET=report PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
     SET=dev    PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_quality.py
 
-Writes ``benchmarks/results/hybrid_quality_<set>.json`` (``OUT=name.json`` for another name).
+Writes ``benchmarks/results/hybrid_quality_<set>.json`` (``OUT=<name>.json``: another file there).
 """
 
 from __future__ import annotations
@@ -50,13 +50,20 @@ MAX_FILES = int(os.environ.get("MAX_FILES", "120"))
 MAX_QUESTIONS = int(os.environ.get("MAX_QUESTIONS", "150"))
 MAX_IDENTIFIERS = int(os.environ.get("MAX_IDENTIFIERS", "100"))
 MODES = os.environ.get("MODES", "per-language,hybrid,sparse").split(",")
-# Extra hybrid settings to compare, "fusion:sparse_weight" (the tuning on SET=dev), e.g. "rrf:0.5,dbsf:1"
 SIZE_LANGUAGE = os.environ.get("SIZE_LANGUAGE", "java")
+# Extra hybrid settings to compare (the tuning on SET=dev), "fusion:sparse_weight[:defines_weight[:first]]",
+# e.g. "rrf:0.5,dbsf:1:0:0" (defines_weight: hybrid.DEFINES_WEIGHT unless given, 0 = no defines terms;
+# first: 1/0 = hybrid.DEFINITIONS_FIRST on/off, default on; "dbsf:1:0:0" is the search before both)
 VARIANTS = [v for v in os.environ.get("VARIANTS", "").split(",") if v]
 # Index layouts to compare, ";"-separated CodeIndex(spaces=...) values, e.g. "language;all": one index
 # each, every mode searched in each (results keyed "mode@spaces"; a mode an index cannot serve is
 # left out). Empty: one index with the default spaces.
 SPACES = [v for v in os.environ.get("SPACES", "").split(";") if v]
+# REUSE=1: measure again the set and index kept in WORKDIR by an earlier run (its set.json); the index
+# run is then incremental (nothing embedded; stored sparse vectors of an older version are recomputed)
+REUSE = os.environ.get("REUSE") == "1"
+# FAILURES=n: print the first n identifier queries that the default hybrid search does not rank first
+FAILURES = int(os.environ.get("FAILURES", "0"))
 K = 10
 SEED = 0
 WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-"))
@@ -253,10 +260,11 @@ def _rank(hits: list, label: dict) -> int | None:
                  if h.path == label["path"] and h.start_line <= label["line"] <= h.end_line), None)  # fmt: skip
 
 
-def evaluate(index: CodeIndex, labels: list[dict], mode: str) -> dict:
-    """MRR@10, R@1, R@10 per language and query kind, and overall."""
+def evaluate(index: CodeIndex, labels: list[dict], mode: str, failures: int = 0) -> dict:
+    """MRR@10, R@1, R@10 per language and query kind (and identifier kind), and overall."""
     groups: dict[str, list[int | None]] = defaultdict(list)
     times = []
+    shown = 0
     for label in labels:
         task = "text2code" if label["kind"] == "question" else "auto"
         t0 = time.perf_counter()
@@ -266,6 +274,15 @@ def evaluate(index: CodeIndex, labels: list[dict], mode: str) -> dict:
         kind = "question" if label["kind"] == "question" else "identifier"
         for key in ("all", f"{label['language']}", f"{label['language']}/{kind}", kind):
             groups[key].append(rank)
+        if kind == "identifier":
+            groups[f"identifier/{label['kind']}"].append(rank)
+            if rank != 1 and shown < failures:
+                shown += 1
+                print(
+                    f"[{label['kind']}] {label['query']!r}: wanted {label['path']}:{label['line']}, rank {rank}"
+                )
+                for h in hits[:3]:
+                    print(f"    {h.path}:{h.start_line}-{h.end_line} {h.kind} {h.symbol} {h.score:.3f}")
 
     def stats(ranks: list[int | None]) -> dict:
         n = len(ranks)
@@ -290,7 +307,10 @@ def store_growth(tree: Path, model: LoRACodeModel) -> dict:
 
     out = {"tree": tree.name}
     keep = hybrid.sparse_document
-    for label, fn in (("dense_only", lambda path, text: SparseVector([], [])), ("with_sparse", keep)):
+    for label, fn in (
+        ("dense_only", lambda path, text, symbol=None: SparseVector([], [])),
+        ("with_sparse", keep),
+    ):
         hybrid.sparse_document = fn
         folder = WORKDIR / f"size-{label}"
         with CodeIndex(tree, model=model, index_dir=folder, show_progress=False) as index:
@@ -301,10 +321,8 @@ def store_growth(tree: Path, model: LoRACodeModel) -> dict:
     return out
 
 
-def main() -> None:
-    shutil.rmtree(WORKDIR, ignore_errors=True)
-    tree = WORKDIR / "tree"
-    model = LoRACodeModel.from_pretrained(dtype="auto")
+def build_set(tree: Path, model: LoRACodeModel) -> tuple[dict[str, list[str]], list[dict]]:
+    """Download and unpack the sources into ``tree``, label them; returns the sources and the labels."""
     chunker = Chunker(model.count_tokens, int(model.max_seq_length))
     sources: dict[str, list[str]] = defaultdict(list)
     for kind, name, language in SOURCES[SET]:
@@ -333,37 +351,65 @@ def main() -> None:
         rng.shuffle(identifiers)
         for q in questions[:MAX_QUESTIONS] + identifiers[:MAX_IDENTIFIERS]:
             labels.append({**q, "language": language})
+    return dict(sources), labels
+
+
+def main() -> None:
+    tree = WORKDIR / "tree"
+    model = LoRACodeModel.from_pretrained(dtype="auto")
+    kept = WORKDIR / "set.json"
+    if REUSE and kept.exists():
+        saved = json.loads(kept.read_text())
+        sources, labels = saved["sources"], saved["labels"]
+    else:
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+        sources, labels = build_set(tree, model)
+        kept.write_text(json.dumps({"sources": sources, "labels": labels}))
+    from loracode_qdrant import hybrid
+
     results: dict = {}
     for spaces in SPACES or [None]:
         folder = WORKDIR / ("idx" if spaces is None else f"idx-{spaces}")
+        suffix = "" if spaces is None else f"@{spaces}"
         with CodeIndex(tree, model=model, index_dir=folder, show_progress=False, spaces=spaces) as index:
             t0 = time.perf_counter()
             summary = index.index()
-            suffix = "" if spaces is None else f"@{spaces}"
             if spaces is not None:
                 results[f"index{suffix}"] = {"seconds": round(time.perf_counter() - t0, 1),
                                              "embedded": summary.chunks_embedded}  # fmt: skip
+            status = index.status()
+            # a label in a file the indexer skips (a build/ or dist/ folder, a generated file) has no answer
+            indexed = {h.payload["path"] for h in index.store.scroll("file", ["path"])}
+            skipped = Counter(q["language"] for q in labels if q["path"] not in indexed)
+            kept_labels = [q for q in labels if q["path"] in indexed]
             for mode in MODES:
                 if mode != "unified" or "unified" in index.space_kinds:
-                    results[f"{mode}{suffix}"] = evaluate(index, labels, mode)
-            from loracode_qdrant import hybrid
-
-            default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT)
+                    failures = FAILURES if mode == "hybrid" and spaces is None else 0
+                    results[f"{mode}{suffix}"] = evaluate(index, kept_labels, mode, failures)
+            default = (hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT, hybrid.DEFINITIONS_FIRST)
             for variant in VARIANTS:
-                fusion, weight = variant.split(":")
+                fusion, weight, *rest = variant.split(":")
                 hybrid.FUSION, hybrid.SPARSE_WEIGHT = fusion, float(weight)
-                results[f"hybrid[{variant}]{suffix}"] = evaluate(index, labels, "hybrid")
-            hybrid.FUSION, hybrid.SPARSE_WEIGHT = default
+                hybrid.DEFINES_WEIGHT = float(rest[0]) if rest else default[2]
+                hybrid.DEFINITIONS_FIRST = rest[1:] != ["0"]
+                results[f"hybrid[{variant}]{suffix}"] = evaluate(index, kept_labels, "hybrid")
+            hybrid.FUSION, hybrid.SPARSE_WEIGHT, hybrid.DEFINES_WEIGHT, hybrid.DEFINITIONS_FIRST = default
+    labels = kept_labels
     size = disk_usage(folder)
     sizes = store_growth(tree / SIZE_LANGUAGE, model) if SIZE_LANGUAGE else None
     result = {
         "set": SET,
         "sources": sources,
-        "files": summary.added,
-        "chunks": summary.chunks_total,
+        "files": status.files,
+        "chunks": status.chunks,
+        "hybrid_settings": hybrid.plan_defaults(),
+        "sparse_version": hybrid.SPARSE_VERSION,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "index_disk_bytes": size,
         "store_growth": sizes,
         "queries": dict(Counter(f"{q['language']}/{q['kind']}" for q in labels)),
+        "queries_per_language": dict(Counter(q["language"] for q in labels)),
+        "labels_dropped_file_not_indexed": dict(skipped),
         "model": f"default bundle (all-MiniLM-L6-v2, adapters: {', '.join(model.adapters) or 'none'}), "
         "dtype auto, CPU",
         "results": results,

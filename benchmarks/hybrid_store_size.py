@@ -13,7 +13,7 @@ edited file's new chunks are embedded; no other chunk is rewritten).
 
     PYTHONPATH=.:integrations/qdrant python benchmarks/hybrid_store_size.py
 
-Writes ``benchmarks/results/hybrid_store_size.json``.
+Writes ``benchmarks/results/hybrid_store_size.json`` (``OUT=<name>.json``: another file there).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 # ---- knobs
 PACKAGES = os.environ.get("PACKAGES", "json,http,logging,urllib,email,concurrent,asyncio,xml").split(",")
 WORKDIR = Path(os.environ.get("WORKDIR") or tempfile.mkdtemp(prefix="loracode-hybrid-size-"))
-OUT = Path(__file__).resolve().parent / "results" / "hybrid_store_size.json"
+OUT = Path(__file__).resolve().parent / "results" / os.environ.get("OUT", "hybrid_store_size.json")
 
 from loracode_qdrant import CodeIndex, hybrid  # noqa: E402
 from loracode_qdrant.sparse import SparseVector  # noqa: E402
@@ -46,7 +46,7 @@ def disk_usage(folder: Path) -> int:
 def build(tree: Path, folder: Path, with_sparse: bool) -> dict:
     keep = hybrid.sparse_document
     if not with_sparse:
-        hybrid.sparse_document = lambda path, text: SparseVector([], [])  # type: ignore[assignment]
+        hybrid.sparse_document = lambda path, text, symbol=None: SparseVector([], [])  # type: ignore[assignment]
     try:
         model = FakeModel(adapters=ADAPTERS, dim=384, max_seq_length=256)
         with CodeIndex(tree, model=model, index_dir=folder, show_progress=False) as index:

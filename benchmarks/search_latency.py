@@ -13,14 +13,17 @@ timed search, as are query-type detection, the language filters, the fusion and 
 
 Timed, per query (200 by default, after 12 warm-up searches):
 
-* ``search``: ``index.search(q, k=10)``: no language, the default ``mode="per-language"``: the query
+* ``search``: ``index.search(q, k=10)``: no language, the default ``mode="auto"``: hybrid with
+  ``HYBRID=1`` (the ``search_hybrid`` search below), else ``"per-language"``: the query
   is embedded in every indexed language's space in one mixed-adapter pass
   (``encode_query_in_spaces``), each space is searched with a filter on its languages, and the lists
   are fused by reciprocal rank fusion;
 * ``search_one_language``: ``index.search(q, language="go", k=10)`` (one space, one filter);
 * ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter);
-* ``search_hybrid`` (``HYBRID=1``): ``index.search(q, k=10, mode="hybrid")``: the default search's
-  dense legs plus the identifier-aware BM25 leg, fused by Qdrant Edge (prefetches + RRF). With
+* ``search_per_language`` (``HYBRID=1``): ``index.search(q, k=10, mode="per-language")``, the dense
+  search alone (with ``HYBRID=1`` the store has sparse vectors, so ``search``'s ``mode="auto"`` is hybrid);
+* ``search_hybrid`` (``HYBRID=1``): ``index.search(q, k=10, mode="hybrid")``: the per-language search's
+  dense legs plus the identifier-aware BM25 leg, fused by Qdrant Edge (prefetches + DBSF). With
   ``HYBRID=1`` each chunk's text (and so its sparse vector) is a real function of the Python standard
   library (cycled), so the sparse posting lists have real code's term statistics.
 
@@ -153,12 +156,12 @@ def chunk_text(i: int, language: str) -> str:
     )
 
 
-def real_texts(limit: int = 20000) -> list[str]:
-    """Source of up to ``limit`` functions of the Python standard library (the sparse texts)."""
+def real_texts(limit: int = 20000) -> list[tuple[str, str]]:
+    """Name and source of up to ``limit`` functions of the Python standard library (the sparse texts)."""
     import ast
     import sysconfig
 
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py")):
         if "test" in path.parts or "site-packages" in path.parts:
             continue
@@ -171,7 +174,7 @@ def real_texts(limit: int = 20000) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 text = ast.get_source_segment(source, node) or ""
                 if 0 < len(text) < 4000:
-                    out.append(text)
+                    out.append((node.name, text))
         if len(out) >= limit:
             return out[:limit]
     return out
@@ -197,18 +200,18 @@ def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tup
                 "record": "chunk",
                 "path": path,
                 "language": language,
-                "symbol": f"f{i}",
+                "symbol": texts[i % len(texts)][0] if texts else f"f{i}",
                 "kind": "function",
                 "start_line": 1 + (i // FILES) * 3,
                 "end_line": 3 + (i // FILES) * 3,
                 "start_byte": 0,
                 "end_byte": 100,
                 "content_hash": content_hash(i),
-                "text": texts[i % len(texts)] if texts else chunk_text(i, language),
+                "text": texts[i % len(texts)][1] if texts else chunk_text(i, language),
             }
             # the same id the indexer gives chunk number i // FILES of this file
             (cid,) = chunk_ids_for_file(path, [payload["content_hash"]])
-            sparse = sparse_document(path, payload["text"]) if HYBRID else None
+            sparse = sparse_document(path, payload["text"], payload["symbol"]) if HYBRID else None
             points.append(StoredPoint(cid, dict(zip(names, vecs.tolist(), strict=True)), payload, sparse))
             per_space.update(names)
         store.upsert(points)
@@ -264,6 +267,7 @@ def main() -> None:
             index.search(q, k=K, mode="unified")
             if HYBRID:
                 index.search(q, k=K, mode="hybrid")
+                index.search(q, k=K, mode="per-language")
         meta = index._meta or {}
         # The parts are timed inside the same CodeIndex.search calls (wrapping the model's query
         # encoders and the store's search), so a part never profits from a cache the call just warmed.
@@ -276,7 +280,12 @@ def main() -> None:
         model.encode_query_in_spaces = _timed(model.encode_query_in_spaces, parts, "embed")  # type: ignore[method-assign]
         runs: dict[str, dict[str, list[float]]] = {
             name: {"total": [], "embed": [], "store": []}
-            for name in ("default", "one_language", "unified", *(["hybrid"] if HYBRID else []))
+            for name in (
+                "default",
+                "one_language",
+                "unified",
+                *(["hybrid", "per_language"] if HYBRID else []),
+            )
         }
         calls: dict[str, Counter[str]] = {name: Counter() for name in runs}
         spaces_hit: dict[str, Counter[str]] = {name: Counter() for name in runs}
@@ -287,7 +296,8 @@ def main() -> None:
             tasks[model.classify_query(q)] += 1
             for name, kwargs in (("default", {}), ("one_language", {"language": "go"}),
                                  ("unified", {"mode": "unified"}),
-                                 *((("hybrid", {"mode": "hybrid"}),) if HYBRID else ())):  # fmt: skip
+                                 *((("hybrid", {"mode": "hybrid"}), ("per_language", {"mode": "per-language"}))
+                                   if HYBRID else ())):  # fmt: skip
                 query = q + " in go" if name == "one_language" else q  # another vector: another graph path
                 parts.clear()
                 t0 = time.perf_counter()
@@ -338,6 +348,10 @@ def main() -> None:
                     "search_hybrid_ms": summary(runs["hybrid"]["total"], extra=True),
                     "query_embedding_hybrid_ms": summary(runs["hybrid"]["embed"]),
                     "store_search_hybrid_ms": summary(runs["hybrid"]["store"]),
+                    "search_per_language_ms": summary(runs["per_language"]["total"], extra=True),
+                    "query_embedding_per_language_ms": summary(runs["per_language"]["embed"]),
+                    "store_search_per_language_ms": summary(runs["per_language"]["store"]),
+                    "default_mode": "hybrid" if "hybrid" in spaces_hit["default"] else "per-language",
                     "chunk_texts": "Python standard library functions, cycled (real sparse statistics)",
                 }
                 if HYBRID

@@ -518,6 +518,7 @@ class CodeIndex:
                 )
             if not hybrid.store_has_sparse(meta):  # built before hybrid search: no sparse vectors yet
                 store.sparse_space = None  # type: ignore[attr-defined]
+            if not hybrid.sparse_is_current(meta):  # none yet, or an older version: recomputed, not embedded
                 if for_write:
                     hybrid.backfill_sparse(store)
                     store.write_meta({**meta, "sparse": hybrid.SPARSE_VERSION})
@@ -815,7 +816,7 @@ class CodeIndex:
         store = self.store
         points = [
             StoredPoint(cid, vectors[(fi, ci)], _chunk_payload(file, chunk),
-                        sparse=hybrid.sparse_document(file.path, chunk.text))
+                        sparse=hybrid.sparse_document(file.path, chunk.text, chunk.symbol))
             for fi, (file, _, chunks, ids) in enumerate(pending)
             for ci, (chunk, cid) in enumerate(zip(chunks, ids, strict=True))
         ]  # fmt: skip
@@ -1063,7 +1064,7 @@ class CodeIndex:
                            symbol=p.get("symbol"), kind=p.get("kind", ""), language=p.get("language", ""),
                            score=round(h.score, 6), text=p.get("text", ""), space=space,
                            rank_score=round(h.score, 6)))  # fmt: skip
-        return out
+        return hybrid.definitions_first(query, out)
 
     def _paths_for_glob(self, path_glob: str | Sequence[str]) -> list[str]:
         """Indexed paths matching the glob(s) (``*`` stays within a folder, ``**`` crosses folders)."""

@@ -10,8 +10,9 @@ import pytest
 from qdrant_client import QdrantClient
 
 from loracode_qdrant import CodeIndex, EdgeStore, ServerStore
-from loracode_qdrant.hybrid import SPARSE_SPACE, sparse_document
-from loracode_qdrant.sparse import SparseEncoder, code_tokens
+from loracode_qdrant.hits import Hit
+from loracode_qdrant.hybrid import SPARSE_SPACE, definitions_first, sparse_document
+from loracode_qdrant.sparse import SparseEncoder, code_tokens, defined_names, identifier_names
 from loracode_qdrant.store import HybridPlan, StoredPoint
 from loracode_qdrant.testing import FakeModel, write_tree
 
@@ -286,3 +287,152 @@ def test_cli_search_mode_hybrid(loracode_main, tmp_path: Path, capsys, monkeypat
     assert loracode_main(["search", " ", "--mode", "hybrid"]) == 1  # a clear error, no traceback
     err = capsys.readouterr().err
     assert "the query is empty" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ the chunk that defines a name
+RETRY_PY = """\
+def fetch_with_retry(url, attempts=3, backoff=0.5, timeout=10.0, session=None):
+    session = session or make_session()
+    delay = backoff
+    for attempt in range(attempts):
+        try:
+            response = session.get(url, timeout=timeout)
+            response.raise_for_status()
+            return response
+        except ConnectionError as error:
+            log_warning(url, attempt, error)
+            sleep_for(delay)
+            delay = delay * 2
+    raise GiveUp(url, attempts)
+"""
+# Short chunks that only mention the name: BM25 alone ranks them above the longer definition.
+CALLERS_PY = """\
+def load_feed(url):
+    return fetch_with_retry(url) or fetch_with_retry(url, attempts=5)
+
+
+def load_page(url):
+    return fetch_with_retry(url)
+"""
+
+
+def test_defined_names_of_a_symbol() -> None:
+    assert defined_names("Client.fetchWithRetry") == ["client.fetchwithretry", "fetchwithretry"]
+    assert defined_names("parse") == ["parse"]
+    assert defined_names(None) == [] and defined_names("") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("fetch_with_retry", ["fetch_with_retry"]),
+        ("getUserById", ["getuserbyid"]),
+        ("Client.fetch", ["client.fetch", "client", "fetch"]),
+        ("ERR_ACCOUNT_LOCKED", ["err_account_locked"]),
+        ("parse", ["parse"]),  # a plain word too
+        ("  Parse ", ["parse"]),
+        ("fetch with retry", []),  # nor does prose
+        ("account is locked after too many attempts", []),
+        ("fetch_with_retry(url)", []),  # code, not a name
+    ],
+)
+def test_identifier_queries_ask_for_definitions(query: str, names: list[str]) -> None:
+    assert identifier_names(query) == names
+
+
+def test_defines_terms_are_their_own_family() -> None:
+    enc = SparseEncoder()
+    plain = enc.encode_document("def fetch_with_retry(url): pass")
+    defining = enc.encode_document("def fetch_with_retry(url): pass", defines=["fetch_with_retry"])
+    asks = enc.encode_query("fetch_with_retry", defines=3.0)
+    (term,) = set(asks.indices) - set(enc.encode_query("fetch_with_retry").indices)
+    assert term in defining.indices and term not in plain.indices
+    assert dict(zip(asks.indices, asks.values, strict=True))[term] == 3.0
+    # no word of a text makes a defines term: "def:" is not a name
+    assert term not in enc.encode_document("def: fetch_with_retry def:fetch_with_retry").indices
+    with pytest.raises(ValueError, match="defines must be a number >= 0, got -1"):
+        enc.encode_query("x", defines=-1)
+
+
+@pytest.fixture(params=["edge", "server"])
+def callers_index(request, tmp_path: Path):
+    root = write_tree(tmp_path / "repo", {"net/retry.py": RETRY_PY, "feeds.py": CALLERS_PY})
+    store = ServerStore(QdrantClient(":memory:"), "t") if request.param == "server" else None
+    index = CodeIndex(root, model=FakeModel(), store=store, index_dir=tmp_path / "idx")
+    index.index()
+    yield index
+    index.close()
+
+
+@pytest.mark.parametrize("mode", ["sparse", "hybrid"])
+def test_the_definition_outranks_its_call_sites(callers_index: CodeIndex, monkeypatch, mode: str) -> None:
+    from loracode_qdrant import hybrid
+
+    top = callers_index.search("fetch_with_retry", k=3, mode=mode)[0]
+    assert (top.path, top.symbol) == ("net/retry.py", "fetch_with_retry")
+    monkeypatch.setattr(hybrid, "DEFINES_WEIGHT", 0.0)  # as before: a caller wins
+    monkeypatch.setattr(hybrid, "DEFINITIONS_FIRST", False)
+    assert callers_index.search("fetch_with_retry", k=3, mode=mode)[0].path == "feeds.py"
+
+
+def test_older_sparse_vectors_are_upgraded_in_place(callers_index: CodeIndex, monkeypatch) -> None:
+    from loracode_qdrant import hybrid
+
+    monkeypatch.setattr(hybrid, "DEFINITIONS_FIRST", False)  # the sparse vectors alone decide
+    store = callers_index.store
+    meta = store.read_meta()
+    assert meta is not None and meta["sparse"] == hybrid.SPARSE_VERSION
+    # as version 1 wrote them: text and path, no defines terms
+    chunks = list(store.scroll("chunk", ["path", "text"]))
+    store.set_sparse(  # type: ignore[attr-defined]
+        {h.id: SparseEncoder().encode_document(f"{h.payload['path']}\n{h.payload['text']}") for h in chunks},
+        SPARSE_SPACE,
+    )
+    store.write_meta({**meta, "sparse": "1"})
+    callers_index._meta = None
+    hits = callers_index.search("fetch_with_retry", k=3, mode="sparse")  # still searchable
+    assert hits[0].path == "feeds.py" and callers_index.search("fetch_with_retry")[0].space == "hybrid"
+    summary = callers_index.index()
+    assert summary.chunks_embedded == 0 and summary.unchanged == 2  # recomputed, nothing embedded
+    assert store.read_meta()["sparse"] == hybrid.SPARSE_VERSION  # type: ignore[index]
+    assert callers_index.search("fetch_with_retry", k=3, mode="sparse")[0].path == "net/retry.py"
+
+
+def _hit(path: str, symbol: str | None, text: str) -> Hit:
+    return Hit(path, 1, 2, symbol, "function", "python", 0.5, text, "hybrid", 0.5)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "MAX_RETRIES = 3",
+        "    public static final int MAX_RETRIES = 3;",
+        "export const MAX_RETRIES = 3;",
+        "  MAX_RETRIES: 3,",
+        "    define('MAX_RETRIES', 3);",
+        "\tMAX_RETRIES time.Duration = 3",
+    ],
+)
+def test_a_line_assigning_a_constant_defines_it(line: str) -> None:
+    use = _hit("client.py", "connect", "for _ in range(MAX_RETRIES):\n    if MAX_RETRIES == 0: pass")
+    assign = _hit("settings.py", None, f"# limits\n{line}\n")
+    assert definitions_first("MAX_RETRIES", [use, assign]) == [assign, use]
+    assert definitions_first("MAX_RETRIES_TOTAL", [use, assign]) == [use, assign]
+    assert definitions_first("how many MAX_RETRIES", [use, assign]) == [use, assign]  # prose: fused order
+
+
+def test_definitions_first_keeps_each_group_in_fused_order() -> None:
+    calls = [_hit(f"c{i}.py", "main", "fetch_user(1)") for i in range(3)]
+    defs = [_hit("a.py", "Repo.fetch_user", "def fetch_user(self): ..."), _hit("b.py", "fetch_user", "...")]
+    mixed = [calls[0], defs[0], calls[1], defs[1], calls[2]]
+    assert definitions_first("fetch_user", mixed) == [defs[0], defs[1], calls[0], calls[1], calls[2]]
+    assert definitions_first("Repo.fetch_user", mixed)[:2] == defs
+    assert definitions_first("fetch user", mixed) == mixed
+
+
+def test_definitions_as_typed_come_before_other_cases() -> None:
+    go = _hit("flags/string.go", "GetString", "func GetString() string { ... }")
+    java = _hit("MapUtils.java", "MapUtils.getString", "static String getString(Map m) { ... }")
+    call = _hit("main.go", "main", "GetString()")
+    assert definitions_first("GetString", [java, call, go]) == [go, java, call]
+    assert definitions_first("getString", [go, call, java]) == [java, go, call]
