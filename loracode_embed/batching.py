@@ -14,9 +14,11 @@ whole call by token length, where an unsorted call pads 110 % more.
 
 On a CPU (:data:`CPU_TOKEN_BATCHES`) a batch is cut by padded tokens, ``batch_size x max_length``,
 rather than by ``batch_size`` rows: the longest batch is the same, and short chunks share fewer,
-larger batches. Widths can be rounded up to a multiple (:data:`PAD_MULTIPLE`, a length bucket), but on
-the 2-core CPU that measured slower (multiples of 16: 0.83x), so they are not (docs/benchmarks.md,
-"First-index throughput").
+larger batches. Widths are rounded up to a multiple of :data:`PAD_MULTIPLE` and the short last batch of
+a window is cut in powers of two, so batch shapes take few values: oneDNN keeps memory for every new
+input shape (about 2.4 MB each for MiniLM in bfloat16) and never gives it back, and with exact shapes
+``loracode index`` grew past 1.6 GB on a 4,556-chunk tree; with these buckets it stays near 1.0 GB at
+the same speed (docs/benchmarks.md, "Cold start").
 
 Example:
     >>> from transformers import AutoTokenizer
@@ -44,9 +46,10 @@ WINDOW_BATCHES = 16
 #: On a CPU, a batch holds up to ``batch_size x max_length`` padded tokens (the memory of ``batch_size``
 #: rows of the longest input) instead of ``batch_size`` rows: short inputs share fewer, larger batches.
 CPU_TOKEN_BATCHES = True
-#: On a CPU, padded widths are rounded up to a multiple of this (capped at ``max_length``): fewer
-#: distinct shapes for oneDNN and glibc's heap; 1 pads to the longest row only.
-PAD_MULTIPLE = 1
+#: On a CPU, padded widths are rounded up to a multiple of this (capped at ``max_length``), and short
+#: tails are cut in powers of two: few distinct shapes, so oneDNN's per-shape memory stays bounded.
+#: 1: exact shapes (the longest row of each batch), which made peak memory grow with every batch.
+PAD_MULTIPLE = 32
 
 _INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
 
@@ -150,6 +153,10 @@ class WindowTokenizer:
         while start < len(order):
             width = self._width(len(ids[order[start]]), pad_multiple)  # the longest row comes first
             size = max(1, max_tokens // width) if max_tokens > 0 else batch_size
+            if pad_multiple > 1 and len(order) - start < size:
+                # the short tail: cut in powers of two, so that row counts, like widths, take few
+                # values (each new input shape costs oneDNN memory that is never given back)
+                size = 1 << ((len(order) - start).bit_length() - 1)
             rows = order[start : start + size]
             start += size
             arrays = self._pad([ids[j] for j in rows], [type_ids[j] for j in rows], width)

@@ -68,6 +68,7 @@ from loracode_qdrant import hybrid
 from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
 from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
 from loracode_qdrant.fusion import reciprocal_rank_fusion
+from loracode_qdrant.heap import release_free_heap
 from loracode_qdrant.hits import Hit
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id
 from loracode_qdrant.runlog import RunRecord, read_run_file, write_run_file
@@ -759,6 +760,8 @@ class CodeIndex:
             )  # fmt: skip
             for fi, ci, text in items:
                 vectors.setdefault((fi, ci), {})[space] = embedded[row_of[text]].tolist()
+        if todo:
+            release_free_heap()  # the batches' freed activations, else resident for the whole run
         self._write_points(pending, vectors)
 
     def _stored_vectors(self, pending: list[PlannedFile], summary: IndexSummary) -> tuple[Vectors, EmbedTodo]:
