@@ -195,7 +195,8 @@ def _post_search(index_dir: str, request: dict[str, Any]) -> list[dict[str, Any]
         *([f"Authorization: Bearer {token}"] if token else []),
     ]
     try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as sock:
+        # the host as bytes: a str one would import the idna codec (and unicodedata) to encode it
+        with socket.create_connection((host.encode("ascii"), port), timeout=CONNECT_TIMEOUT) as sock:
             sock.settimeout(ANSWER_TIMEOUT)
             sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + payload)
             parts = []
