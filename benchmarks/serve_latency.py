@@ -17,7 +17,9 @@ With BASELINE_LORACODE (the ``loracode`` script of another install, e.g. of main
 that one's shell search is timed against the same server, alternating query by query with this one, so
 both see the same machine load, and its output is compared with this one's. The floor is timed the same
 way: ``python -c pass`` and ``python -c "import loracode_embed"`` with this interpreter (site-packages and
-.pth files included, as for a console script). The load average is sampled at every round.
+.pth files included, as for a console script). The load average is sampled at every round, and each
+shell command's own CPU time (user + system, from ``getrusage``) is recorded beside its wall time: on a
+loaded machine wall time is mostly waiting for a core, CPU time is not.
 
 Writes benchmarks/results/serve_latency.json (RESULTS=NAME for another name).
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -99,16 +102,21 @@ def main() -> None:
                   "baseline": BASELINE, "editable": EDITABLE,
                   "editable_python": EDITABLE and str(Path(EDITABLE).with_name("python"))}  # fmt: skip
         loads: list[float] = []
+        cpu: dict[str, list[float]] = {name: [] for name in shell}  # the process's own CPU time
         outputs_differ = 0
         for round_, q in enumerate([QUERIES[0], *queries]):  # alternating, so each command sees the same load
             loads.append(os.getloadavg()[0])
             outputs = {}
             for name, times in shell.items():
                 command = [arg.format(**values, query=q) for arg in SHELL_COMMANDS[name]]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t = time.perf_counter()
                 done = subprocess.run(command, cwd=tree, check=True, capture_output=True)
+                wall = time.perf_counter() - t
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if round_:  # the first round warms the page cache
-                    times.append(time.perf_counter() - t)
+                    times.append(wall)
+                    cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
                 outputs[name] = done.stdout
             searches = [out for name, out in outputs.items() if name.endswith("search_cli")]
             outputs_differ += any(out != searches[0] for out in searches)
@@ -150,6 +158,7 @@ def main() -> None:
         "loracode_search_cli": percentiles(cli), "http_v1_search": percentiles(http_times),
         "mcp_search_code_streamable_http": percentiles(mcp),
         **{name: percentiles(times) for name, times in shell.items()},
+        "shell_process_cpu_ms_user_plus_sys": {name: percentiles(times) for name, times in cpu.items()},
     }  # fmt: skip
     if BASELINE:
         result["baseline"] = {"loracode": BASELINE, "commit": os.environ.get("BASELINE_COMMIT")}
