@@ -94,6 +94,8 @@ def fast_search(argv: Sequence[str]) -> int | None:
         print(text)
     except BrokenPipeError:  # `loracode search ... | head`: the reader left; not an error
         pass
+    except UnicodeEncodeError:  # stdout cannot take the text (nothing was written): the full command says so
+        return None
     return 0
 
 
