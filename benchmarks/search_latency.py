@@ -180,13 +180,16 @@ def real_texts(limit: int = 20000) -> list[tuple[str, str]]:
     return out
 
 
-def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tuple[float, Counter[str]]:
-    """Write ``n`` chunks (file by file's chunk order, as the indexer's ids) and every file's record."""
+def build(
+    index: CodeIndex, model: Any, n: int, rng: np.random.Generator, hybrid: bool = HYBRID
+) -> tuple[float, Counter[str]]:
+    """Write ``n`` chunks (file by file's chunk order, as the indexer's ids) and every file's record
+    (``hybrid``: real chunk texts with their sparse vectors)."""
     store = index.store
     dim = int(model.embedding_dim)
     spaces = {lang: list(code_spaces(model, lang)) for lang in LANGS}
     per_space: Counter[str] = Counter()
-    texts = real_texts() if HYBRID else []
+    texts = real_texts() if hybrid else []
     t0 = time.perf_counter()
     for start in range(0, n, BATCH):
         count = min(BATCH, n - start)
@@ -211,7 +214,7 @@ def build(index: CodeIndex, model: Any, n: int, rng: np.random.Generator) -> tup
             }
             # the same id the indexer gives chunk number i // FILES of this file
             (cid,) = chunk_ids_for_file(path, [payload["content_hash"]])
-            sparse = sparse_document(path, payload["text"], payload["symbol"]) if HYBRID else None
+            sparse = sparse_document(path, payload["text"], payload["symbol"]) if hybrid else None
             points.append(StoredPoint(cid, dict(zip(names, vecs.tolist(), strict=True)), payload, sparse))
             per_space.update(names)
         store.upsert(points)

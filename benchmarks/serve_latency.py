@@ -2,16 +2,24 @@
 and the MCP `search_code` tool over streamable HTTP (the SDK's client), p50/p95 wall.
 
 A copy of some standard-library packages is indexed and served (default bundle, CPU, dtype auto) on a
-free loopback port; each path then answers QUERIES x REPEATS searches (k=10) in turn.
+free loopback port; each path then answers QUERIES x REPEATS searches (k=10; 60 by default) in turn.
 
     python benchmarks/serve_latency.py          # with loracode-serve installed (make install)
     BASELINE_LORACODE=/other/venv/bin/loracode python benchmarks/serve_latency.py   # before/after
 
+Run it with the interpreter of the install to measure: a user's regular (non-editable) install, e.g.
+``pip install . ./integrations/qdrant ./integrations/serve[test]`` into a fresh venv, starts faster than
+a development venv whose editable installs add import finders at every start. With EDITABLE_LORACODE
+(the ``loracode`` script of an editable install of the same code) that one is timed too, with its own
+``python -c pass`` floor.
+
 With BASELINE_LORACODE (the ``loracode`` script of another install, e.g. of main in a second worktree),
 that one's shell search is timed against the same server, alternating query by query with this one, so
-both see the same machine load. The floor is timed the same way: ``python -c pass`` and
-``python -c "import loracode_embed"`` with this interpreter (site-packages and .pth files included, as
-for a console script).
+both see the same machine load, and its output is compared with this one's. The floor is timed the same
+way: ``python -c pass`` and ``python -c "import loracode_embed"`` with this interpreter (site-packages and
+.pth files included, as for a console script). The load average is sampled at every round, and each
+shell command's own CPU time (user + system, from ``getrusage``) is recorded beside its wall time: on a
+loaded machine wall time is mostly waiting for a core, CPU time is not.
 
 Writes benchmarks/results/serve_latency.json (RESULTS=NAME for another name).
 """
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -34,8 +43,9 @@ import anyio
 import httpx
 
 SOURCE_PACKAGES = os.environ.get("SOURCE_PACKAGES", "json,http").split(",")
-REPEATS = int(os.environ.get("REPEATS", "5"))
+REPEATS = int(os.environ.get("REPEATS", "10"))
 BASELINE = os.environ.get("BASELINE_LORACODE")
+EDITABLE = os.environ.get("EDITABLE_LORACODE")
 WORK = Path(os.environ.get("WORKDIR", tempfile.mkdtemp(prefix="loracode-serve-latency-")))
 OUT = Path(__file__).resolve().parent / "results" / os.environ.get("RESULTS", "serve_latency.json")
 QUERIES = ["parse a json document", "send an http request with headers", "read the response body",
@@ -47,8 +57,10 @@ QUERIES = ["parse a json document", "send an http request with headers", "read t
 SHELL_COMMANDS = {
     "loracode_search_cli": ["{loracode}", "search", "-k", "10", "{query}"],
     "baseline_loracode_search_cli": ["{baseline}", "search", "-k", "10", "{query}"],
+    "editable_loracode_search_cli": ["{editable}", "search", "-k", "10", "{query}"],
     "floor_python_c_pass": ["{python}", "-c", "pass"],
     "floor_import_loracode_embed": ["{python}", "-c", "import loracode_embed"],
+    "floor_editable_python_c_pass": ["{editable_python}", "-c", "pass"],
 }
 
 
@@ -83,16 +95,31 @@ def main() -> None:
             time.sleep(0.5)
         queries = QUERIES * REPEATS
         shell: dict[str, list[float]] = {
-            name: [] for name in SHELL_COMMANDS if BASELINE or "baseline" not in name
-        }
-        loracode = str(Path(sys.executable).with_name("loracode"))
-        for q in queries:  # alternating, so that each command sees the same load
+            name: [] for name in SHELL_COMMANDS
+            if (BASELINE or "baseline" not in name) and (EDITABLE or "editable" not in name)
+        }  # fmt: skip
+        values = {"python": sys.executable, "loracode": str(Path(sys.executable).with_name("loracode")),
+                  "baseline": BASELINE, "editable": EDITABLE,
+                  "editable_python": EDITABLE and str(Path(EDITABLE).with_name("python"))}  # fmt: skip
+        loads: list[float] = []
+        cpu: dict[str, list[float]] = {name: [] for name in shell}  # the process's own CPU time
+        outputs_differ = 0
+        for round_, q in enumerate([QUERIES[0], *queries]):  # alternating, so each command sees the same load
+            loads.append(os.getloadavg()[0])
+            outputs = {}
             for name, times in shell.items():
-                command = [arg.format(python=sys.executable, loracode=loracode, baseline=BASELINE, query=q)
-                           for arg in SHELL_COMMANDS[name]]  # fmt: skip
+                command = [arg.format(**values, query=q) for arg in SHELL_COMMANDS[name]]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t = time.perf_counter()
-                subprocess.run(command, cwd=tree, check=True, capture_output=True)
-                times.append(time.perf_counter() - t)
+                done = subprocess.run(command, cwd=tree, check=True, capture_output=True)
+                wall = time.perf_counter() - t
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if round_:  # the first round warms the page cache
+                    times.append(wall)
+                    cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                outputs[name] = done.stdout
+            searches = [out for name, out in outputs.items() if name.endswith("search_cli")]
+            outputs_differ += any(out != searches[0] for out in searches)
         cli, http_times = shell.pop("loracode_search_cli"), []
         with httpx.Client(base_url=url) as client:
             for q in queries:
@@ -123,13 +150,20 @@ def main() -> None:
         proc.wait(60)
     result = {
         "machine": f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at end",
+        "python": sys.executable,
+        "load_average_1min_during_shell_rounds": {"min": min(loads), "median": sorted(loads)[len(loads) // 2],
+                                                  "max": max(loads)},
+        "shell_search_outputs_differing_rounds": outputs_differ,
         "source_packages": SOURCE_PACKAGES, "files": status["files"], "chunks": status["chunks"],
         "loracode_search_cli": percentiles(cli), "http_v1_search": percentiles(http_times),
         "mcp_search_code_streamable_http": percentiles(mcp),
         **{name: percentiles(times) for name, times in shell.items()},
+        "shell_process_cpu_ms_user_plus_sys": {name: percentiles(times) for name, times in cpu.items()},
     }  # fmt: skip
     if BASELINE:
         result["baseline"] = {"loracode": BASELINE, "commit": os.environ.get("BASELINE_COMMIT")}
+    if EDITABLE:
+        result["editable"] = {"loracode": EDITABLE}
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

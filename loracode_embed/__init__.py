@@ -11,9 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing is not imported at run time: `loracode search` starts faster
 if TYPE_CHECKING:
+    from typing import Any
+
     from loracode_embed.languages import SUPPORTED_LANGUAGES, canonical_language, language_for_path
     from loracode_embed.loading import default_bundle_dir
     from loracode_embed.manifest import ManifestError

@@ -10,9 +10,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing is not imported at run time: `loracode search` starts faster
 if TYPE_CHECKING:
+    from typing import Any
+
     from loracode_qdrant.chunking import CHUNKER_VERSION, Chunk, Chunker
     from loracode_qdrant.fusion import reciprocal_rank_fusion
     from loracode_qdrant.hits import Hit

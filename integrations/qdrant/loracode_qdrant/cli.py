@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any
 from loracode_embed.cli_args import language, non_negative_int, positive_int
 from loracode_embed.precision import DTYPES
 
-from loracode_qdrant.defaults import DEFAULT_BATCH_SIZE, DEFAULT_INDEX_DIRNAME, SEARCH_MODES
-from loracode_qdrant.runlog import RUN_FILE, RunRecord
+from loracode_qdrant.defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_INDEX_DIRNAME,
+    SEARCH_MODES,
+    SEARCH_TASKS,
+    nearest_indexed_folder,
+)
+from loracode_qdrant.hit_text import format_hits
+from loracode_qdrant.runlog import RunRecord
 from loracode_qdrant.server_link import ServerInfo, find_server, request_json
 from loracode_qdrant.spaces import check_space_kinds
 
@@ -85,7 +92,7 @@ def register(subparsers: Any) -> None:
                    help="number of hits, one per function or class (default: 10)")  # fmt: skip
     s.add_argument("--path", action="append", dest="path_glob", metavar="GLOB",
                    help="only files matching this glob, e.g. 'src/**/*.py' (repeatable)")  # fmt: skip
-    s.add_argument("--task", choices=("auto", "text2code", "code2code"), default="auto",
+    s.add_argument("--task", choices=SEARCH_TASKS, default="auto",
                    help="query type (default: detect)")  # fmt: skip
     s.add_argument("--mode", choices=SEARCH_MODES, default="auto",
                    help="auto (default: hybrid, or per-language on an index built before hybrid search), "
@@ -399,10 +406,9 @@ def format_summary(summary: IndexSummary, list_skipped: bool = False) -> str:
 
 
 def _find_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        index_dir = folder / DEFAULT_INDEX_DIRNAME
-        if (index_dir / "shard").is_dir() or (index_dir / RUN_FILE).is_file():
-            return folder
+    found = nearest_indexed_folder(str(start))
+    if found is not None:
+        return Path(found)
     raise FileNotFoundError(
         f"No loracode index in {start} or any parent folder. Run `loracode index <path>` first, "
         "or pass --root / --index-dir."
@@ -566,20 +572,3 @@ def format_status(status: IndexStatus) -> str:
             tree = _quote(Path(status.root)) if status.root else "<tree>"
             lines.append(f"  to finish it, run: loracode index {tree}")
     return "\n".join(lines)
-
-
-def format_hits(hits: list[Hit], lines: int = 4, color: bool = False) -> str:
-    """Hits as ``path:line  symbol  score`` headers, each followed by an indented snippet."""
-    if not hits:
-        return "No results."
-    bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
-    out = []
-    for hit in hits:
-        symbol = hit.symbol or f"<{hit.kind}>"
-        parts = f", best of {hit.parts} parts" if hit.parts > 1 else ""
-        out.append(f"{bold}{hit.path}:{hit.start_line}{reset}  {symbol}  {dim}{hit.score:.3f} "
-                   f"[{hit.language}, {hit.kind}{parts}]{reset}")  # fmt: skip
-        for line in hit.snippet(lines).splitlines():
-            out.append(f"    {line[:160]}")
-        out.append("")
-    return "\n".join(out).rstrip()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from loracode_qdrant.hit_text import snippet
+
 
 @dataclass
 class Hit:
@@ -44,8 +46,7 @@ class Hit:
 
     def snippet(self, max_lines: int = 4) -> str:
         """The first non-blank lines of the chunk."""
-        lines = [line for line in self.text.splitlines() if line.strip()]
-        return "\n".join(lines[:max_lines])
+        return snippet(self.text, max_lines)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

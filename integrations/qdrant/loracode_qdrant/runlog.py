@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-RUN_FILE = "last_run.json"
+from loracode_qdrant.defaults import RUN_FILE
 
 
 @dataclass

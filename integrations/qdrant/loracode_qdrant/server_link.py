@@ -5,6 +5,8 @@ once it listens, and removes it when it stops. The embedded store admits one pro
 a server holds it, ``loracode search`` sends its query to the server and ``loracode index`` asks the server
 to re-index instead of opening the store itself. A file left by a killed server is ignored: the server must
 be alive (its pid exists) and answer ``GET /v1/health`` with the same pid and index folder.
+(:mod:`.server_search` answers a plain ``loracode search`` before this module is imported, in one
+request that the server checks against its index folder; this module is the full command's way.)
 
 This module belongs to the indexer so that its CLI can find a server without importing ``loracode-serve``
 (which imports the indexer, never the reverse). ``loracode-serve`` writes the file with
@@ -33,10 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-#: File name of the discovery record inside the index folder.
-SERVER_FILE = "server.json"
-#: Environment variable holding the bearer token of a server started with ``--token``.
-TOKEN_ENV = "LORACODE_SERVE_TOKEN"
+from loracode_qdrant.server_search import SERVER_FILE, TOKEN_ENV, connect_host, pid_alive
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,7 @@ class ServerInfo:
     @property
     def url(self) -> str:
         """Base URL to reach it from this machine (a wildcard bind is reached on loopback)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        if host == "::":
-            host = "::1"
+        host = connect_host(self.host)
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
@@ -102,18 +99,6 @@ def read_server_file(index_dir: str | os.PathLike[str]) -> ServerInfo | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OverflowError:
-        return False
-    return True
-
-
 def find_server(index_dir: str | os.PathLike[str], timeout: float = 1.0) -> ServerInfo | None:
     """The live server holding ``index_dir``, or ``None`` (no record, dead pid, or no/other answer).
 
@@ -121,7 +106,7 @@ def find_server(index_dir: str | os.PathLike[str], timeout: float = 1.0) -> Serv
         ServerError: the server is alive but refuses us (401: set ``LORACODE_SERVE_TOKEN``).
     """
     info = read_server_file(index_dir)
-    if info is None or not _pid_alive(info.pid):
+    if info is None or not pid_alive(info.pid):
         return None
     try:
         health = request_json(info, "GET", "/v1/health", timeout=timeout)

@@ -7,7 +7,8 @@ the field at fault):
 * ``POST /v1/embeddings``: OpenAI's request (``input``, ``model``, ``encoding_format`` ``float`` or
   ``base64``, ``dimensions``), plus ``input_type`` (``query`` or ``document``, default ``document``),
   ``language`` and ``task``; with the ``openai`` client pass them as ``extra_body``.
-* ``POST /v1/search``: ``query``, ``k``, ``language``, ``path_glob``, ``mode``, ``task`` -> hits.
+* ``POST /v1/search``: ``query``, ``k``, ``language``, ``path_glob``, ``mode``, ``task`` -> hits; with
+  ``index_dir`` (what ``loracode search`` sends) the server answers 409 unless that is its index folder.
 * ``POST /v1/similar``: ``code``, ``language``, ``k`` -> hits.
 * ``GET /v1/status``, ``GET /v1/health``; ``POST /v1/reindex`` (what ``loracode index`` calls).
 
@@ -39,6 +40,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -163,12 +165,31 @@ async def _embeddings(request: Request, warm: WarmIndex) -> JSONResponse:
     )
 
 
-_SEARCH_FIELDS = {"query", "k", "language", "path_glob", "mode", "task"}
+_SEARCH_FIELDS = {"query", "k", "language", "path_glob", "mode", "task", "index_dir"}
+
+
+def _check_index_dir(value: Any, warm: WarmIndex) -> None:
+    """Refuse (409) a request meant for another index: ``value`` is the folder the client expects."""
+    try:
+        expected = Path(value).resolve() if isinstance(value, str) and value else None
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+        expected = None
+    if expected is None:
+        raise RequestError("index_dir", f"index_dir must be a folder path, got {value!r:.200}")
+    if expected != Path(warm.index_dir).resolve():
+        raise RequestError(
+            "index_dir",
+            f"this server holds the index at {warm.index_dir}, not {value!r:.200}",
+            status=409,
+            code="index_mismatch",
+        )
 
 
 async def _search(request: Request, warm: WarmIndex) -> JSONResponse:
     body = await _json_body(request, warm)
     _unknown_fields(body, _SEARCH_FIELDS)
+    if "index_dir" in body:
+        _check_index_dir(body["index_dir"], warm)
     if "query" not in body:
         raise RequestError("query", "query is required: natural-language text or a piece of code")
     hits = await anyio.to_thread.run_sync(

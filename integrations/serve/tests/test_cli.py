@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from loracode_embed.cli import main
@@ -47,10 +46,10 @@ HEAVY = ("torch", "numpy", "transformers", "tree_sitter", "qdrant_edge", "qdrant
          "loracode_qdrant.index", "loracode_serve", "loracode_embed.commands")  # fmt: skip
 
 
-def test_shell_search_via_the_server_stays_light(live, warm):
-    # A new `loracode` process, as from the shell; PYTHONPROFILEIMPORTTIME lists every module it imports.
-    script = Path(sys.executable).with_name("loracode")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "loracode_embed.cli"]
+def test_full_command_search_via_the_server_stays_light(live, warm):
+    # The full command line (what the console script runs when its one-request path does not answer, see
+    # test_fast_search.py) in a new process; PYTHONPROFILEIMPORTTIME lists every module it imports.
+    command = [sys.executable, "-m", "loracode_embed.cli"]
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     query = "parse a json config"
     done = subprocess.run([*command, "search", "--root", str(warm.root), "--json", "-k", "5", query],
