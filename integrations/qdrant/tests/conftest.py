@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,15 @@ def real_model():
     from loracode_embed import LoRACodeModel
 
     return LoRACodeModel.from_pretrained(device="cpu")
+
+
+@pytest.fixture
+def loracode_main(monkeypatch):
+    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
+    import loracode_embed.cli as core_cli
+
+    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
+    monkeypatch.setattr(
+        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
+    )
+    return core_cli.main

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,6 @@ from loracode_qdrant import cli
 
 REPO = Path(__file__).resolve().parents[3]
 TINY = REPO / "tests" / "fixtures"
-
-
-@pytest.fixture
-def loracode_main(monkeypatch):
-    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
-    import loracode_embed.cli as core_cli
-
-    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
-    monkeypatch.setattr(
-        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
-    )
-    return core_cli.main
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -154,18 +153,6 @@ def test_spaces_argument_is_checked_before_any_work(tmp_path: Path) -> None:
         CodeIndex(tmp_path, model=FakeModel(), spaces=["language", "code"])
     with pytest.raises(ValueError, match="must include 'language'"):
         CodeIndex(tmp_path, model=FakeModel(), spaces="unified")
-
-
-@pytest.fixture
-def loracode_main(monkeypatch):
-    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
-    import loracode_embed.cli as core_cli
-
-    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
-    monkeypatch.setattr(
-        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
-    )
-    return core_cli.main
 
 
 def test_cli_index_and_search(loracode_main, small_tree: Path, capsys, monkeypatch) -> None:

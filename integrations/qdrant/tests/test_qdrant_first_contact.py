@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -25,16 +24,10 @@ QDRANT_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def loracode_main(monkeypatch):
-    """The core's ``loracode`` entry point with this package's plugin registered; FakeModel as the model."""
-    import loracode_embed.cli as core_cli
-
-    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
-    monkeypatch.setattr(
-        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
-    )
+def loracode_main(loracode_main, monkeypatch):
+    """The shared ``loracode`` entry point (conftest.py), with FakeModel as the model."""
     monkeypatch.setattr(qcli, "load_model", lambda *args, **kwargs: FakeModel())
-    return core_cli.main
+    return loracode_main
 
 
 def _many_files(root: Path, n: int) -> Path:

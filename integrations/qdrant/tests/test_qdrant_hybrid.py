@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -257,18 +256,6 @@ def test_both_fusions_run_on_both_stores(hybrid_index: CodeIndex, monkeypatch, f
     monkeypatch.setattr(hybrid, "FUSION", fusion)
     monkeypatch.setattr(hybrid, "SPARSE_WEIGHT", 2.0)
     assert hybrid_index.search("getUserById", k=2, mode="hybrid")[0].symbol == "getUserById"
-
-
-@pytest.fixture
-def loracode_main(monkeypatch):
-    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
-    import loracode_embed.cli as core_cli
-
-    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
-    monkeypatch.setattr(
-        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
-    )
-    return core_cli.main
 
 
 def test_cli_search_mode_hybrid(loracode_main, tmp_path: Path, capsys, monkeypatch) -> None:

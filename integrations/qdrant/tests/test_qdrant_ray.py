@@ -11,7 +11,6 @@ import functools
 import importlib.util
 import json
 import os
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -151,18 +150,6 @@ def tiny_bundle(tmp_path_factory) -> Path:
     adapters = {n: TINY / "tiny-adapters" / n for n in ADAPTERS}
     model = LoRACodeModel.from_base(TINY / "tiny-roberta", adapters=adapters, device="cpu")
     return model.save_pretrained(tmp_path_factory.mktemp("bundle"))
-
-
-@pytest.fixture
-def loracode_main(monkeypatch):
-    """The core's ``loracode`` entry point, with this package's plugin registered as if installed."""
-    import loracode_embed.cli as core_cli
-
-    plugin = EntryPoint(name="index", value="loracode_qdrant.cli:register", group=core_cli.PLUGIN_GROUP)
-    monkeypatch.setattr(
-        core_cli, "entry_points", lambda group: [plugin] if group == core_cli.PLUGIN_GROUP else []
-    )
-    return core_cli.main
 
 
 def test_cli_ray_indexes_a_list_of_trees_like_the_plain_path(
