@@ -15,7 +15,8 @@ Variants (``VARIANTS``, a comma list of names, each ``checkout`` or ``checkout:l
 * ``new``: this checkout, its defaults;
 * levers of the new code, to measure each alone: ``spaces=all`` (``CodeIndex(spaces=...)``),
   ``tokens=0`` (``loracode_embed.batching.CPU_TOKEN_BATCHES``: 0 batches by item count, as before),
-  ``bucket=16`` (``loracode_embed.batching.PAD_MULTIPLE``: widths padded to multiples of 16),
+  ``bucket=N`` (``loracode_embed.batching.PAD_MULTIPLE``: widths padded to multiples of N; the default
+  is 32, ``bucket=1`` gives exact widths, as before),
   ``calls=4`` (``loracode_qdrant.index.CALL_BATCHES``: 4 batches per embedding call, as before).
 
 Run from the repository root::
