@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from machine_info import machine_description
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("DATA", HERE.parents[1] / "shared" / "data" / "codexglue-java-cs"))
@@ -73,7 +73,7 @@ def main() -> None:
         "data": f"{DATA.name}/{SPLIT} ({len(java)} Java -> C# pairs)",
         "dtype": DTYPE,
         "results": results,
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
         "python": sys.version.split()[0],
         "load_average_at_end": os.getloadavg(),
     }

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import qdrant_edge as qe
+from machine_info import machine_description
 
 N = int(os.environ.get("N", "30000"))
 CONFIGS = os.environ.get("CONFIGS", "default,payload_m0,ef64,int8").split(",")
@@ -147,7 +148,7 @@ def main() -> None:
     OUT.write_text(
         json.dumps(
             {
-                "machine": f"{os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+                "machine": machine_description(),
                 "qdrant_edge_py": importlib.metadata.version("qdrant-edge-py"),
                 "vectors": "synthetic random unit vectors",
                 "results": results,

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -101,6 +100,7 @@ from loracode_qdrant.chunking import Chunker  # noqa: E402
 from loracode_embed import LoRACodeModel  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import machine_description  # noqa: E402
 from search_quality import first_sentence, strip_and_label  # noqa: E402
 
 
@@ -414,7 +414,7 @@ def main() -> None:
         "dtype auto, CPU",
         "results": results,
         "examples": [labels[i] for i in range(0, len(labels), max(1, len(labels) // 12))],
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

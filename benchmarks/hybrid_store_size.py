@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import sysconfig
 import tempfile
@@ -34,6 +33,7 @@ OUT = Path(__file__).resolve().parent / "results" / os.environ.get("OUT", "hybri
 from loracode_qdrant import CodeIndex, hybrid  # noqa: E402
 from loracode_qdrant.sparse import SparseVector  # noqa: E402
 from loracode_qdrant.testing import FakeModel  # noqa: E402
+from machine_info import machine_description  # noqa: E402
 
 ADAPTERS = ("text2code-python", "text2code", "code2code")
 
@@ -79,7 +79,7 @@ def main() -> None:
         "dense_only": dense,
         "with_sparse": both,
         "growth": round(both["disk_bytes"] / dense["disk_bytes"] - 1, 4),
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

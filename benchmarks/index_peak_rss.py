@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from machine_info import machine_description
 
 LORACODE = os.environ.get("LORACODE", "loracode")
 TREE = Path(os.environ.get("TREE", "/tmp/rss_tree"))
@@ -63,7 +64,7 @@ def main() -> None:
     result = {
         "loracode": shutil.which(LORACODE) or LORACODE,
         "tree": str(TREE),
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
         "runs": runs,
         "peak_rss_kb_max": max(r["peak_rss_kb"] for r in runs),
     }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import sys
 import sysconfig
@@ -47,6 +46,7 @@ OUT = OUT.with_name(
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.chunking import Chunker  # noqa: E402
 from loracode_qdrant.walk import SkipFile, read_source, walk_tree  # noqa: E402
+from machine_info import machine_description  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
 
@@ -76,7 +76,7 @@ with CodeIndex(STDLIB, model=model, index_dir=INDEX_DIR, batch_size=BATCH_SIZE, 
     second = index.index()
     print(second, flush=True)
 result = {
-    "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+    "machine": machine_description(),
     "python": sys.version.split()[0],
     "stdlib": str(FULL_STDLIB if SUBSET else STDLIB),
     "subset": SUBSET or "whole stdlib",

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -43,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 from statistics import median
+
+from machine_info import machine_description
 
 HERE = Path(__file__).resolve().parent
 NEW = HERE.parent
@@ -168,7 +169,7 @@ def main() -> None:
     for name in VARIANTS:
         summary[name]["ratio_to_first"] = round(summary[name]["chunks_per_s_median"] / base, 3)
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
         "python": sys.version.split()[0],
         "stdlib": str(STDLIB),
         "dtype": DTYPE,

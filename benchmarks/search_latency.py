@@ -56,7 +56,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -93,6 +92,7 @@ from loracode_qdrant.hybrid import sparse_document  # noqa: E402
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id  # noqa: E402
 from loracode_qdrant.index import all_spaces, code_spaces  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
+from machine_info import machine_description  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
 
@@ -362,7 +362,7 @@ def main() -> None:
             ),
             "parts_timed": "inside the same CodeIndex.search calls",
             "process_nice": os.nice(0),
-            "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+            "machine": machine_description(),
             "model": {"device": str(model.device), "dtype": str(model.dtype)},
             "load_average_before": load_before,
             "load_average": load_after,

@@ -31,7 +31,6 @@ import ast
 import importlib
 import json
 import os
-import platform
 import random
 import shutil
 import tempfile
@@ -50,6 +49,7 @@ SPACES = os.environ.get("SPACES", "all")  # CodeIndex(spaces=...): "all" (both m
 
 from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.index import definition_key  # noqa: E402
+from machine_info import machine_description  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
 
@@ -185,7 +185,7 @@ def main() -> None:
             "unified_space": unified_chunks,
         },
         "examples": labels[:5],
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -56,6 +56,7 @@ from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.ids import file_point_id  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
 from loracode_qdrant.walk import read_source, walk_tree  # noqa: E402
+from machine_info import machine_description  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
 
@@ -176,7 +177,7 @@ def main() -> None:
         proc.send_signal(signal.SIGINT)
         proc.wait(120)
     result = {
-        "machine": f"{os.cpu_count()} CPUs (2-core CPU dev machine, shared)",
+        "machine": machine_description(),
         "chunks": status["chunks"], "files": status["files"], "languages": status.get("languages"),
         "server": "loracode serve TREE --port P (default bundle, dtype auto, CPU)",
         "server_ready_s": round(ready_s, 1), "startup_pass": first_pass,
