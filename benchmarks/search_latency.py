@@ -19,7 +19,8 @@ Timed, per query (200 by default, after 12 warm-up searches):
   (``encode_query_in_spaces``), each space is searched with a filter on its languages, and the lists
   are fused by reciprocal rank fusion;
 * ``search_one_language``: ``index.search(q, language="go", k=10)`` (one space, one filter);
-* ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter);
+* ``search_unified``: ``index.search(q, k=10, mode="unified")`` (the unified space, no filter; only
+  where the store has it, ``SPACES=all`` or ``SPACES=language,unified``);
 * ``search_per_language`` (``HYBRID=1``): ``index.search(q, k=10, mode="per-language")``, the dense
   search alone (with ``HYBRID=1`` the store has sparse vectors, so ``search``'s ``mode="auto"`` is hybrid);
 * ``search_hybrid`` (``HYBRID=1``): ``index.search(q, k=10, mode="hybrid")``: the per-language search's
@@ -37,7 +38,8 @@ Run from the repository root:
     SIZES=100000 PYTHONPATH=.:integrations/qdrant python benchmarks/search_latency.py
 
 Knobs (environment): ``SIZES``, ``QUERIES``, ``QUERY_THREADS`` (``CodeIndex(query_threads=...)``,
-default 1 as in the product; ``none`` leaves torch's setting), ``DTYPE`` (the model's dtype, e.g.
+default 1 as in the product; ``none`` leaves torch's setting), ``SPACES`` (the space kinds per chunk,
+``loracode index --spaces``; default the product's, ``language``), ``DTYPE`` (the model's dtype, e.g.
 ``bfloat16`` for the CPU fast path; default float32), ``WORKDIR``, ``KEEP=1`` (keep the
 built store in ``WORKDIR``), ``REUSE=1`` (re-measure a store kept in ``WORKDIR`` without building it
 again; the build times are then taken from the previous entry of the results file, and the entry says
@@ -77,6 +79,9 @@ QUERY_THREADS: int | None = None if _threads.lower() == "none" else int(_threads
 DTYPE = os.environ.get("DTYPE") or None
 #: ``HYBRID=1``: real chunk texts with sparse vectors, and a fourth timed search, ``mode="hybrid"``.
 HYBRID = os.environ.get("HYBRID") == "1"
+#: ``SPACES``: the space kinds a chunk is stored in (``CodeIndex(spaces=...)``): the product's default
+#: (``language``, one dense vector per chunk) unless set, e.g. ``SPACES=all`` for the three-space layout.
+SPACES = os.environ.get("SPACES") or None
 K = 10
 BATCH = 2000
 FILES = 20000
@@ -91,10 +96,15 @@ from loracode_qdrant import CodeIndex  # noqa: E402
 from loracode_qdrant.hybrid import sparse_document  # noqa: E402
 from loracode_qdrant.ids import chunk_ids_for_file, file_point_id  # noqa: E402
 from loracode_qdrant.index import all_spaces, code_spaces  # noqa: E402
+from loracode_qdrant.spaces import DEFAULT_SPACE_KINDS, SPACE_KINDS, check_space_kinds  # noqa: E402
 from loracode_qdrant.store import StoredPoint  # noqa: E402
 from machine_info import machine_description  # noqa: E402
 
 from loracode_embed import LoRACodeModel  # noqa: E402
+
+KINDS = check_space_kinds(SPACES) if SPACES else DEFAULT_SPACE_KINDS
+#: The unified search (``mode="unified"``) needs the unified space stored.
+UNIFIED = "unified" in KINDS
 
 QUERY_TEXTS = [
     "retry an http request with backoff",
@@ -187,7 +197,7 @@ def build(
     (``hybrid``: real chunk texts with their sparse vectors)."""
     store = index.store
     dim = int(model.embedding_dim)
-    spaces = {lang: list(code_spaces(model, lang)) for lang in LANGS}
+    spaces = {lang: list(code_spaces(model, lang, KINDS)) for lang in LANGS}
     per_space: Counter[str] = Counter()
     texts = real_texts() if hybrid else []
     t0 = time.perf_counter()
@@ -237,6 +247,8 @@ def main() -> None:
         key = str(n) if QUERY_THREADS == 1 else f"{n}@query_threads={QUERY_THREADS}"
         key += f"@dtype={DTYPE}" if DTYPE else ""
         key += "@hybrid" if HYBRID else ""
+        # entries without "@spaces=" were measured on the three-space layout (before one space per chunk)
+        key += "" if KINDS == SPACE_KINDS else f"@spaces={'+'.join(KINDS)}"
         folder = WORKDIR / f"n{n}"
         reuse = os.environ.get("REUSE") == "1" and (folder / "idx" / "shard" / "edge_config.json").exists()
         if reuse:
@@ -248,7 +260,7 @@ def main() -> None:
             print(f"n={n}: reusing the store in {folder}", flush=True)
         else:
             shutil.rmtree(folder, ignore_errors=True)
-            index = CodeIndex(folder, model=model, index_dir=folder / "idx")
+            index = CodeIndex(folder, model=model, index_dir=folder / "idx", spaces=KINDS)
             meta = index._open(for_write=True)  # creates the store with every space, metadata record
             upsert_s, per_space = build(index, model, n, rng)
             vectors_per_space = dict(sorted(per_space.items()))
@@ -267,7 +279,8 @@ def main() -> None:
         for q in QUERY_TEXTS:  # warm-up: load the shard, page in the HNSW graphs, warm the model
             index.search(q, k=K)
             index.search(q, language="go", k=K)
-            index.search(q, k=K, mode="unified")
+            if UNIFIED:
+                index.search(q, k=K, mode="unified")
             if HYBRID:
                 index.search(q, k=K, mode="hybrid")
                 index.search(q, k=K, mode="per-language")
@@ -286,7 +299,7 @@ def main() -> None:
             for name in (
                 "default",
                 "one_language",
-                "unified",
+                *(["unified"] if UNIFIED else []),
                 *(["hybrid", "per_language"] if HYBRID else []),
             )
         }
@@ -298,7 +311,7 @@ def main() -> None:
             q = QUERY_TEXTS[i % len(QUERY_TEXTS)] + f" {i}"
             tasks[model.classify_query(q)] += 1
             for name, kwargs in (("default", {}), ("one_language", {"language": "go"}),
-                                 ("unified", {"mode": "unified"}),
+                                 *((("unified", {"mode": "unified"}),) if UNIFIED else ()),
                                  *((("hybrid", {"mode": "hybrid"}), ("per_language", {"mode": "per-language"}))
                                    if HYBRID else ())):  # fmt: skip
                 query = q + " in go" if name == "one_language" else q  # another vector: another graph path
@@ -323,7 +336,8 @@ def main() -> None:
             "languages": meta.get("languages"),
             "adapters": sorted(model.adapters),
             "store_spaces": all_spaces(model),
-            "chunk_spaces": {lang: list(code_spaces(model, lang)) for lang in LANGS},
+            "space_kinds": list(KINDS),
+            "chunk_spaces": {lang: list(code_spaces(model, lang, KINDS)) for lang in LANGS},
             "vectors_per_space": vectors_per_space,
             "indexed_vectors": info.indexed_vectors_count,
             "points": info.points_count,
@@ -342,10 +356,16 @@ def main() -> None:
             "search_one_language_ms": summary(runs["one_language"]["total"], extra=True),
             "query_embedding_one_language_ms": summary(runs["one_language"]["embed"]),
             "store_search_one_language_ms": summary(runs["one_language"]["store"]),
-            "search_unified_ms": summary(runs["unified"]["total"], extra=True),
-            "query_embedding_unified_ms": summary(runs["unified"]["embed"]),
-            "store_search_unified_ms": summary(runs["unified"]["store"]),
-            "search_unified_hit_spaces": dict(spaces_hit["unified"]),
+            **(
+                {
+                    "search_unified_ms": summary(runs["unified"]["total"], extra=True),
+                    "query_embedding_unified_ms": summary(runs["unified"]["embed"]),
+                    "store_search_unified_ms": summary(runs["unified"]["store"]),
+                    "search_unified_hit_spaces": dict(spaces_hit["unified"]),
+                }
+                if UNIFIED
+                else {}
+            ),
             **(
                 {
                     "search_hybrid_ms": summary(runs["hybrid"]["total"], extra=True),
