@@ -361,3 +361,28 @@ def test_cached_loss_trains_with_negatives_and_curriculum(tmp_path, corpus, mine
         build_trainer(
             config.with_overrides({"train_files": [os.fspath(corpus / "python" / "train-00000.jsonl.gz")]})
         )
+
+
+def test_script_flags_name_the_folder_and_reach_the_step(corpus):
+    import argparse
+    import sys
+
+    sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "trainers" / "data"))
+    import hard_negatives
+
+    parser = argparse.ArgumentParser()
+    hard_negatives.add_arguments(parser)
+    args = parser.parse_args(
+        "--num-negatives 1 --rank-min 3 --rank-max 12 --margin -0.05 --seed 2 --device cpu".split()
+    )
+    report = hard_negatives.run(args, corpus / "python", None, os.fspath(TINY_BASE))
+    assert Path(report["output"]["folder"]).name == "python-hn1r3-12m-0.05s2"
+    assert report["settings"] == {
+        "num_negatives": 1, "rank_min": 3, "rank_max": 12, "margin": -0.05, "near_duplicate": 0.8,
+        "file_fields": ["package", "path"], "seed": 2,
+    }  # fmt: skip
+    for record in _read(corpus / "python-hn1r3-12m-0.05s2" / "train-00000.jsonl.gz"):
+        # a negative margin: every negative at least 0.05 below the positive
+        assert all(s <= record["positive_score"] - 0.05 + 1e-5 for s in record["negative_scores"])
+    with pytest.raises(ValueError, match="rank_max"):
+        hard_negatives.settings_from_args(parser.parse_args("--rank-min 50 --rank-max 10".split()))

@@ -14,7 +14,8 @@
    hardest first, ``negative_ranks``, ``negative_scores``, ``positive_score``, ``hardness`` = mean
    negative score - positive score, and ``negative_ids`` when records have ids), copies the
    ``valid`` shards unchanged (the dev set stays comparable), and ``<out>/negatives.json``: settings,
-   counts (pairs each step drops, guard rejections), timings (pairs/s mined), model and data sha256s.
+   counts (pairs each step drops, guard rejections), seconds per stage, ``pairs_per_s`` (pairs over
+   encode + search + guards + draw; the model load excluded), model and data sha256s.
 
 The output folder is written aside and renamed into place, so a killed run leaves no half set.
 
@@ -157,10 +158,12 @@ def build_negatives_set(
         neighbours = search_neighbours(queries, codes, settings.rank_max, chunk_size)
         if name == "base":
             positive_ranks = neighbours.positive_ranks
+    timings["search"] = time.perf_counter() - tick
     if consistency_k and positive_ranks is None:  # mined with an adapter: the filter still uses the base
+        tick = time.perf_counter()
         base_queries, base_codes = encode_pairs(model, anchors, positives, "base", batch_size)
         positive_ranks = search_neighbours(base_queries, base_codes, 0, chunk_size).positive_ranks
-    timings["search"] = time.perf_counter() - tick
+        timings["consistency_base"] = time.perf_counter() - tick
     kept = consistency_keep(positive_ranks, consistency_k) if consistency_k else None
     rows = np.flatnonzero(kept.keep) if kept is not None else np.arange(len(records))
 
@@ -195,8 +198,8 @@ def build_negatives_set(
         shutil.copy(path, staging / path.name)
     timings["write"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
-    mining_seconds = (
-        timings["encode"] + timings["search"] + timings.get("guard_keys", 0.0) + timings.get("mine", 0.0)
+    mining_seconds = sum(
+        timings.get(k, 0.0) for k in ("encode", "search", "consistency_base", "guard_keys", "mine")
     )
 
     report: dict[str, Any] = {
