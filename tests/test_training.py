@@ -380,32 +380,15 @@ def test_missing_data_and_bad_targets_fail_before_training(tmp_path, data):
         train(_config(tmp_path, data, target_modules=["q", "v"]))
 
 
-def test_torchrun_two_processes_gather_negatives(tmp_path, data):
-    config = tmp_path / "ddp.yaml"
-    config.write_text(
-        "\n".join(
-            [
-                "name: text2code-python",
-                f"base: {TINY_BASE}",
-                f"train_files: [{data['train']}]",
-                f"output_dir: {tmp_path / 'ddp'}",
-                "batch_size: 4",
-                "max_steps: 2",
-                "lora_r: 4",
-                "logging_steps: 1",
-                "device: cpu",
-                "max_seq_length: 64",
-            ]
-        )
-        + "\n"
-    )
+def _torchrun_train(config: Path, timeout: int = 240) -> subprocess.CompletedProcess:
+    """``loracode train CONFIG`` under torchrun: 2 CPU processes on the gloo backend."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([os.fspath(ROOT), os.environ.get("PYTHONPATH", "")]),
         "OMP_NUM_THREADS": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
-    proc = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -420,8 +403,31 @@ def test_torchrun_two_processes_gather_negatives(tmp_path, data):
         capture_output=True,
         text=True,
         env=env,
-        timeout=240,
+        timeout=timeout,
     )
+
+
+def _ddp_config(path: Path, train_file: Path, output_dir: Path, *extra: str) -> Path:
+    lines = [
+        "name: text2code-python",
+        f"base: {TINY_BASE}",
+        f"train_files: [{train_file}]",
+        f"output_dir: {output_dir}",
+        "batch_size: 4",
+        "max_steps: 2",
+        "lora_r: 4",
+        "logging_steps: 1",
+        "device: cpu",
+        "max_seq_length: 64",
+        *extra,
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_torchrun_two_processes_gather_negatives(tmp_path, data):
+    config = _ddp_config(tmp_path / "ddp.yaml", data["train"], tmp_path / "ddp")
+    proc = _torchrun_train(config)
     assert proc.returncode == 0, proc.stderr[-4000:]
     record = json.loads((tmp_path / "ddp" / "training.json").read_text())
     assert record["world_size"] == 2 and record["steps"] == 2
@@ -429,6 +435,25 @@ def test_torchrun_two_processes_gather_negatives(tmp_path, data):
     # each anchor was scored against both devices' positives: 4 local + 4 gathered
     assert [r["candidates_per_anchor"] for r in record["ranks"]] == [8, 8]
     assert (tmp_path / "ddp" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_torchrun_two_processes_gather_hard_negatives_with_the_cached_loss(tmp_path, data):
+    rows = [json.loads(line) for line in data["train"].read_text().splitlines()]
+    for i, row in enumerate(rows):  # another pair's positive: the sampler keeps the two pairs apart
+        row["negatives"] = [rows[(i + 7) % len(rows)]["code"]]
+    train = tmp_path / "hn" / "train-00000.jsonl"
+    train.parent.mkdir()
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = _ddp_config(
+        tmp_path / "ddp.yaml", train, tmp_path / "ddp", "num_negatives: 1", "mini_batch_size: 2"
+    )
+    proc = _torchrun_train(config)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    record = json.loads((tmp_path / "ddp" / "training.json").read_text())
+    assert record["world_size"] == 2 and record["steps"] == 2 and record["data"]["num_negatives"] == 1
+    assert record["config"]["mini_batch_size"] == 2
+    # each anchor against 2 devices x 4 pairs x (positive + hard negative): positives and negatives gathered
+    assert [r["candidates_per_anchor"] for r in record["ranks"]] == [16, 16]
 
 
 # ---------------------------------------------------------------------------- GPU (off by default: -m gpu)

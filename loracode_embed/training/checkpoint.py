@@ -139,10 +139,18 @@ def trainer_class() -> type:
         """SentenceTransformerTrainer with atomic checkpoints and duplicate-free, length-grouped batches."""
 
         def __init__(
-            self, *args: Any, group_by_length: bool = True, length_group_factor: int = 16, **kwargs: Any
+            self,
+            *args: Any,
+            group_by_length: bool = True,
+            length_group_factor: int = 16,
+            difficulty: list[float] | None = None,
+            curriculum_buckets: int = 0,
+            **kwargs: Any,
         ):
             self._group_by_length = group_by_length
             self._length_group_factor = length_group_factor
+            self._difficulty = difficulty
+            self._curriculum_buckets = curriculum_buckets
             self._staging_root: str | None = None
             super().__init__(*args, **kwargs)
 
@@ -165,6 +173,9 @@ def trainer_class() -> type:
                 group_by_length=self._group_by_length,
                 group_factor=self._length_group_factor,
                 num_replicas=max(1, self.args.world_size),
+                # the curriculum orders the training set only (an eval set has other rows)
+                difficulty=self._difficulty if dataset is self.train_dataset else None,
+                curriculum_buckets=self._curriculum_buckets,
             )
 
         def _get_output_dir(self, trial: Any) -> str:

@@ -137,6 +137,34 @@ class TrainConfig:
     positive_field: str = field(
         default="code", metadata=_help("Record field used as the positive (the code).")
     )
+    num_negatives: int = field(
+        default=0,
+        metadata=_help(
+            "Hard negatives per pair: the first N codes of each training record's `negatives_field` list "
+            "become columns negative_1..N, scored by every anchor of the batch (and of every device when "
+            "gathering). Records with fewer are skipped and counted. 0: in-batch negatives only. The "
+            "hard-negative step (`trainers/data/hard_negatives.py`) writes such records."
+        ),
+    )
+    negatives_field: str = field(
+        default="negatives", metadata=_help("Record field holding a pair's hard negatives (a list of codes).")
+    )
+    negatives_report: str = field(
+        default="",
+        metadata=_help(
+            "The hard-negative step's report (`negatives.json`: mining settings, counts, model and data "
+            "sha256s), copied into training.json. Empty: the `negatives.json` beside the first training "
+            "file, if there is one."
+        ),
+    )
+    curriculum_buckets: int = field(
+        default=0,
+        metadata=_help(
+            "Easier pairs first: split the training pairs into this many buckets by the records' `hardness` "
+            "(mean hard-negative score minus positive score, written by the hard-negative step) and run "
+            "each epoch's batches bucket by bucket, easiest first (shuffled within a bucket). 0 or 1: off."
+        ),
+    )
     max_train_pairs: int = field(default=0, metadata=_help("Use at most this many training pairs (0: all)."))
     max_eval_pairs: int = field(
         default=2000,
@@ -359,7 +387,15 @@ class TrainConfig:
             raise ValueError(
                 f"dataloader_num_workers must be -1 (automatic) or >= 0, got {self.dataloader_num_workers}"
             )
-        for key in ("mini_batch_size", "max_steps", "max_train_pairs", "max_eval_pairs", "save_steps"):
+        for key in (
+            "mini_batch_size",
+            "max_steps",
+            "max_train_pairs",
+            "max_eval_pairs",
+            "save_steps",
+            "num_negatives",
+            "curriculum_buckets",
+        ):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key}={getattr(self, key)!r} must be >= 0")
         if not 0.0 <= self.lora_dropout < 1.0:
@@ -368,6 +404,10 @@ class TrainConfig:
             raise ValueError(f"base_dropout={self.base_dropout!r} must be in [0, 1) or empty")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ValueError(f"warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
+        if self.num_negatives and not self.negatives_field:
+            raise ValueError(
+                "negatives_field must name the record field of the negatives (num_negatives > 0)"
+            )
         if self.batch_size < 2:
             raise ValueError("batch_size must be at least 2: in-batch negatives need other pairs")
         if self.max_steps == 0 and self.epochs <= 0:

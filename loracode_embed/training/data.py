@@ -26,6 +26,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,107 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     yield from iter_objects(path)
 
 
+HARDNESS_FIELD = "hardness"
+
+
+@dataclass
+class TrainingRows:
+    """What :func:`read_rows` read: the rows (``anchor``, ``positive``, ``negative_1..n``) and its counts.
+
+    Attributes:
+        rows: One dict of texts per kept pair, columns in loss order.
+        hardness: Each row's ``hardness`` field when it was asked for, else None.
+        skipped_empty: Pairs with an empty anchor or positive.
+        skipped_short: Pairs with fewer than the asked number of negatives.
+    """
+
+    rows: list[dict[str, str]]
+    hardness: list[float] | None = None
+    skipped_empty: int = 0
+    skipped_short: int = 0
+
+
+def read_rows(
+    files: Sequence[Path],
+    anchor_field: str = "query",
+    positive_field: str = "code",
+    limit: int = 0,
+    negatives_field: str = "negatives",
+    num_negatives: int = 0,
+    hardness_field: str | None = None,
+) -> TrainingRows:
+    """Read training rows: anchor, positive and the first ``num_negatives`` hard negatives of each record.
+
+    Records with an empty anchor or positive, or with fewer than ``num_negatives`` non-empty negatives,
+    are skipped and counted. With ``hardness_field``, each kept record's number in that field is
+    collected (for the curriculum).
+
+    Raises:
+        ValueError: a record is not an object, lacks a field, a field has the wrong type (names
+            file:line and the field).
+
+    Example:
+        >>> import json, tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.jsonl"
+        >>> rows = [{"query": "q1", "code": "c1", "negatives": ["n1", "n2"], "hardness": -0.2},
+        ...         {"query": "q2", "code": "c2", "negatives": ["n3"], "hardness": -0.1}]
+        >>> _ = path.write_text("".join(json.dumps(r) + "\\n" for r in rows))
+        >>> read = read_rows([path], num_negatives=2, hardness_field="hardness")
+        >>> read.rows, read.hardness, read.skipped_short
+        ([{'anchor': 'q1', 'positive': 'c1', 'negative_1': 'n1', 'negative_2': 'n2'}], [-0.2], 1)
+    """
+    if num_negatives < 0:
+        raise ValueError(f"num_negatives must be >= 0, got {num_negatives}")
+    out = TrainingRows(rows=[], hardness=[] if hardness_field else None)
+    for path in files:
+        for lineno, record in iter_records(Path(path)):
+            if not isinstance(record, dict):
+                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            require_strings(record, (anchor_field, positive_field), path, lineno)
+            values = [record[anchor_field], record[positive_field]]
+            if not values[0].strip() or not values[1].strip():
+                out.skipped_empty += 1
+                continue
+            row = {"anchor": values[0], "positive": values[1]}
+            if num_negatives:
+                negatives = record.get(negatives_field)
+                if not isinstance(negatives, list) or not all(isinstance(n, str) for n in negatives):
+                    raise ValueError(
+                        f"{path}:{lineno}: field {negatives_field!r} must be a list of strings (hard "
+                        f"negatives), got {type(negatives).__name__}"
+                    )
+                negatives = [n for n in negatives if n.strip()][:num_negatives]
+                if len(negatives) < num_negatives:
+                    out.skipped_short += 1
+                    continue
+                row.update({f"negative_{i}": n for i, n in enumerate(negatives, start=1)})
+            if out.hardness is not None:
+                value = record.get(hardness_field)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(
+                        f"{path}:{lineno}: field {hardness_field!r} must be a number (the curriculum orders "
+                        f"by it; the hard-negative step writes it), got {value!r}"
+                    )
+                out.hardness.append(float(value))
+            out.rows.append(row)
+            if limit and len(out.rows) >= limit:
+                break
+        if limit and len(out.rows) >= limit:
+            break
+    if out.skipped_empty:
+        logger.warning(
+            "Skipped %d pairs with an empty %s or %s", out.skipped_empty, anchor_field, positive_field
+        )
+    if out.skipped_short:
+        logger.warning(
+            "Skipped %d pairs with fewer than %d hard negatives in %r",
+            out.skipped_short,
+            num_negatives,
+            negatives_field,
+        )
+    return out
+
+
 def read_pairs(
     files: Sequence[Path],
     anchor_field: str = "query",
@@ -96,35 +198,23 @@ def read_pairs(
     Raises:
         ValueError: a record is not an object, lacks a field, or a field is not a string (names file:line).
     """
-    pairs: list[dict[str, str]] = []
-    skipped = 0
-    for path in files:
-        for lineno, record in iter_records(Path(path)):
-            if not isinstance(record, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            require_strings(record, (anchor_field, positive_field), path, lineno)
-            values = [record[anchor_field], record[positive_field]]
-            if not values[0].strip() or not values[1].strip():
-                skipped += 1
-                continue
-            pairs.append({"anchor": values[0], "positive": values[1]})
-            if limit and len(pairs) >= limit:
-                break
-        if limit and len(pairs) >= limit:
-            break
-    if skipped:
-        logger.warning("Skipped %d pairs with an empty %s or %s", skipped, anchor_field, positive_field)
-    return pairs
+    return read_rows(files, anchor_field, positive_field, limit).rows
 
 
 def to_dataset(pairs: Sequence[dict[str, str]]) -> Any:
-    """A ``datasets.Dataset`` with columns ``anchor`` and ``positive``."""
+    """A ``datasets.Dataset`` with the rows' columns: ``anchor``, ``positive`` and any ``negative_i``.
+
+    Raises:
+        ValueError: the rows do not all have the same columns.
+    """
     from loracode_embed.training._deps import require
 
     datasets = require("datasets")
-    return datasets.Dataset.from_dict(
-        {"anchor": [p["anchor"] for p in pairs], "positive": [p["positive"] for p in pairs]}
-    )
+    columns = list(pairs[0]) if pairs else ["anchor", "positive"]
+    for i, row in enumerate(pairs):
+        if list(row) != columns:
+            raise ValueError(f"row {i} has columns {list(row)}, expected {columns}")
+    return datasets.Dataset.from_dict({c: [p[c] for p in pairs] for c in columns})
 
 
 def file_digests(files: Sequence[Path]) -> list[dict[str, Any]]:

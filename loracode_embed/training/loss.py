@@ -4,10 +4,12 @@
 * ``mini_batch_size > 0``: :class:`GuardedCachedMNRL` (GradCache: the same loss for batches larger
   than memory allows, about 2x slower per pair).
 
-Both gather the other devices' embeddings (with gradients) when ``gather_across_devices`` is on and a
-process group is running, so each anchor is scored against ``batch_size * world_size`` positives.
-They record that count in ``last_candidates``: the proof, in logs and ``training.json``, that
-negatives really were gathered. A non-finite loss raises :class:`NonFiniteLossError` with the step.
+Rows may carry hard negatives (columns ``negative_1..n`` after ``anchor`` and ``positive``): every
+anchor is scored against every positive and every hard negative of the batch. Both losses gather the
+other devices' embeddings, hard negatives included (with gradients), when ``gather_across_devices``
+is on and a process group is running, so each anchor is scored against ``batch_size * world_size *
+(1 + n)`` candidates. They record that count in ``last_candidates``: the proof, in logs and
+``training.json``, that negatives really were gathered. A non-finite loss raises :class:`NonFiniteLossError` with the step.
 
 Example:
     >>> import math

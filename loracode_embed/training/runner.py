@@ -5,13 +5,13 @@ Steps, top to bottom (:func:`train` runs them all):
 1. resolve the base encoder and load it as a SentenceTransformer ending in ``Normalize`` (the same
    pipeline ``LoRACodeModel`` serves), with attention through SDPA;
 2. add a PEFT LoRA adapter on the architecture's query/value projections;
-3. read the training and dev pairs;
+3. read the training rows (anchor, positive and ``num_negatives`` hard negatives) and the dev pairs;
 4. build the guarded contrastive loss, the dev retrieval evaluator and ``LoRACodeTrainer`` (atomic
    checkpoints, duplicate-free length-grouped batches);
 5. train, resuming from the latest checkpoint with ``resume: auto``;
 6. write ``<output_dir>/adapter/`` (a PEFT adapter directory that ``LoRACodeModel.from_base``
-   accepts) and ``<output_dir>/training.json`` (provenance: config, data sha256s, steps, metrics, git
-   commit, versions, devices).
+   accepts) and ``<output_dir>/training.json`` (provenance: config, data sha256s, the hard-negative
+   step's report, steps, metrics, git commit, versions, devices).
 
 Example (a real training run: minutes on a GPU, so not run as a doctest; tests/test_training.py
 runs the same entry point on the tiny model)::
@@ -211,14 +211,24 @@ def build_trainer(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Trainin
     require("accelerate")
     from loracode_embed.training.callbacks import CandidateLogCallback, FiniteLossCallback
     from loracode_embed.training.checkpoint import trainer_class
-    from loracode_embed.training.data import read_pairs, to_dataset
+    from loracode_embed.training.data import HARDNESS_FIELD, read_pairs, read_rows, to_dataset
     from loracode_embed.training.evaluation import EVALUATOR_NAME, build_evaluator
     from loracode_embed.training.loss import build_loss
 
     device = resolve_device(config)
     precision = resolve_precision(config, device)
     train_files, eval_files = _data_files(config)
-    train_pairs = read_pairs(train_files, config.anchor_field, config.positive_field, config.max_train_pairs)
+    curriculum = config.curriculum_buckets > 1
+    train_read = read_rows(
+        train_files,
+        config.anchor_field,
+        config.positive_field,
+        config.max_train_pairs,
+        negatives_field=config.negatives_field,
+        num_negatives=config.num_negatives,
+        hardness_field=HARDNESS_FIELD if curriculum else None,
+    )
+    train_pairs = train_read.rows
     if len(train_pairs) < config.batch_size:
         raise ValueError(
             f"only {len(train_pairs)} training pairs in {[os.fspath(p) for p in train_files]}; "
@@ -279,6 +289,8 @@ def build_trainer(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Trainin
         callbacks=[FiniteLossCallback(loss), CandidateLogCallback(loss), *callbacks],
         group_by_length=config.group_by_length,
         length_group_factor=config.length_group_factor,
+        difficulty=train_read.hardness if curriculum else None,
+        curriculum_buckets=config.curriculum_buckets,
     )
     return TrainingRun(
         config=config,
@@ -291,8 +303,27 @@ def build_trainer(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Trainin
         eval_files=eval_files,
         num_train_pairs=len(train_pairs),
         num_eval_pairs=len(eval_pairs),
-        extra={"device": device, "precision": precision},
+        extra={
+            "device": device,
+            "precision": precision,
+            "skipped_empty": train_read.skipped_empty,
+            "skipped_short_negatives": train_read.skipped_short,
+            "negatives_report": _negatives_report(config, train_files),
+        },
     )
+
+
+def _negatives_report(config: TrainConfig, train_files: Sequence[Path]) -> Path | None:
+    """The hard-negative step's report for provenance: the configured one, else one beside the data."""
+    from loracode_embed.training.negatives.step import REPORT
+
+    if config.negatives_report:
+        path = Path(config.negatives_report)
+        if not path.is_file():
+            raise FileNotFoundError(f"negatives_report={config.negatives_report!r} is not a file")
+        return path
+    beside = Path(train_files[0]).parent / REPORT if train_files else None
+    return beside if beside is not None and beside.is_file() else None
 
 
 def _version_dependent_args(args_cls: type, config: TrainConfig) -> dict[str, Any]:
@@ -405,6 +436,15 @@ def _git_commit() -> dict[str, Any] | None:
         return None
 
 
+def _report_record(path: Path | None) -> dict[str, Any] | None:
+    """The hard-negative report as training.json carries it: path, sha256 and contents."""
+    if path is None:
+        return None
+    from loracode_embed.training.data import file_digests
+
+    return {**file_digests([path])[0], "report": json.loads(Path(path).read_text(encoding="utf-8"))}
+
+
 def provenance(
     run: TrainingRun, output: Any, resume_from: str | None, ranks: list[dict[str, Any]], seconds: float
 ) -> dict[str, Any]:
@@ -447,6 +487,11 @@ def provenance(
             "eval_files": file_digests(run.eval_files),
             "train_pairs": run.num_train_pairs,
             "eval_pairs": run.num_eval_pairs,
+            "skipped_empty": run.extra.get("skipped_empty", 0),
+            "num_negatives": run.config.num_negatives,
+            "skipped_short_negatives": run.extra.get("skipped_short_negatives", 0),
+            "curriculum_buckets": run.config.curriculum_buckets,
+            "negatives": _report_record(run.extra.get("negatives_report")),
         },
         "steps": state.global_step,
         "epochs": state.epoch,

@@ -3,7 +3,8 @@
 Run here (CPU), from the repository root; writes under ``--out`` (default ``carry/pack``):
 
 * ``<lang>/train-00000.jsonl.xz``: every train pair of the language, fields ``query``, ``code``,
-  ``language``; code cut to ``--max-code-chars`` characters (MiniLM reads 256 tokens, about 700-900
+  ``language``, ``package`` and ``path`` (the last two for the hard-negative step's same-file guard);
+  code cut to ``--max-code-chars`` characters (MiniLM reads 256 tokens, about 700-900
   characters of code, so the cut rarely changes what the model sees) and the query to 1,000;
 * ``<lang>/valid-00000.jsonl.gz``: the first ``--max-valid`` pairs of the valid split (trainer dev set);
 * ``code2code/train-00000.jsonl.xz``: CodeXGLUE Java<->C# train in both directions, the anonymised Java
@@ -53,11 +54,14 @@ def write(path: Path, records: list[dict]) -> dict:
 
 
 def trim(record: dict, max_code: int) -> dict:
-    return {
+    trimmed = {
         "query": record["query"][:1000],
         "code": record["code"][:max_code],
         "language": record["language"],
     }
+    # where the function lives: the hard-negative step never takes a negative from the positive's file
+    trimmed.update({k: record[k] for k in ("package", "path") if k in record})
+    return trimmed
 
 
 def anonymised(code: str, language: str) -> str | None:

@@ -4,6 +4,7 @@ The GPU machine has torch, transformers, sentence-transformers and peft; ``train
 explains what is carried. This script is the adapter recipe as it ran there:
 
     python trainers/gpu/sweep.py prepare --pack carry/pack --out /tmp/corpus      # unpack, derive sets
+    python trainers/gpu/sweep.py negatives DATA [--num-negatives N ...]          # derived set with negatives
     python trainers/gpu/sweep.py train JOB [JOB ...]                             # one process per stream
     python trainers/gpu/sweep.py eval --adapter NAME=RUN_DIR --preset P [...]    # loracode eval presets
 
@@ -23,6 +24,15 @@ Derived training sets (``prepare``):
   ``python-names<P>-staqc`` adds the StaQC train positives;
 * ``unified``: a random sample of N train pairs per language (``--unified-per-language``); its dev set
   is up to 500 valid pairs per language.
+
+Hard negatives (``negatives``, one command per language; ``trainers/data/hard_negatives.py`` is the
+same step): ``negatives python --num-negatives 4 --rank-min 10 --rank-max 100 --margin 0
+--consistency-k 0`` writes ``python-hn4r10-100m0/`` under the corpus (train shards whose records carry
+``negatives``, the valid shards copied, ``negatives.json`` with counts and timings) and appends its
+summary to ``$RUNS/negatives.jsonl``. A ``train`` job on such a folder trains with its negatives
+(``--negatives`` overrides the count, 0 turns them off); ``--mini-batch M`` switches to the cached loss
+(GradCache) for large ``--batch-size``, ``--curriculum B`` orders batches easy to hard in B buckets,
+``--tag T`` keeps runs of one job with other options apart (``<run dir>__T``).
 """
 
 from __future__ import annotations
@@ -118,8 +128,48 @@ def cmd_prepare(args: argparse.Namespace) -> None:
         )
 
 
-def run_dir(spec: str) -> Path:
-    return RUNS / spec.replace(":", "__")
+def run_dir(spec: str, tag: str = "") -> Path:
+    return RUNS / (spec.replace(":", "__") + (f"__{tag}" if tag else ""))
+
+
+def _hard_negatives_step():  # trainers/data/hard_negatives.py, a script beside the other data steps
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+    import hard_negatives
+
+    return hard_negatives
+
+
+def cmd_negatives(args: argparse.Namespace) -> None:
+    step = _hard_negatives_step()
+    source = CORPUS / args.data
+    out = CORPUS / args.name if args.name else None
+    started = time.time()
+    report = step.run(args, source, out, BASE)
+    line = {
+        "data": args.data,
+        "out": Path(report["output"]["folder"]).name,
+        "pairs_in": report["source"]["pairs"],
+        "pairs_out": report["output"]["pairs"],
+        "consistency": report["consistency"],
+        "mining": report["mining"],
+        "settings": report["settings"],
+        "seconds": report["seconds"],
+        "pairs_per_s": report["pairs_per_s"],
+        "wall": round(time.time() - started, 1),
+    }
+    print("NEGATIVES " + json.dumps(line), flush=True)
+    RUNS.mkdir(parents=True, exist_ok=True)
+    with open(RUNS / "negatives.jsonl", "a") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
+def _mined_negatives(folder: Path) -> int:
+    """Negatives per pair the folder was mined with (its negatives.json), 0 for a plain folder."""
+    report = folder / "negatives.json"
+    if not report.is_file():
+        return 0
+    settings = json.loads(report.read_text())["settings"]
+    return int(settings["num_negatives"]) if settings else 0
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -129,11 +179,14 @@ def cmd_train(args: argparse.Namespace) -> None:
     for spec in args.jobs:
         adapter, data, lr, epochs, modules = spec.split(":")
         task = "code2code" if adapter == "code2code" else "text2code"
-        train_files = [str(next((CORPUS / data).glob("train-00000.jsonl*")))]
-        eval_files = [str(next((CORPUS / data).glob("valid-00000.jsonl*")))]
-        pairs = len(_read(Path(train_files[0])))
+        folder = CORPUS / data
+        train_files = [str(p) for p in sorted(folder.glob("train-*.jsonl*"))]
+        eval_files = [str(next(folder.glob("valid-00000.jsonl*")))]
+        pairs = sum(len(_read(Path(f))) for f in train_files)
         steps = int(pairs // args.batch_size * float(epochs))
-        out = run_dir(spec)
+        negatives = _mined_negatives(folder) if args.negatives is None else args.negatives
+        report = folder / "negatives.json"
+        out = run_dir(spec, args.tag)
         config = TrainConfig(
             name=adapter,
             task=task,
@@ -148,6 +201,10 @@ def cmd_train(args: argparse.Namespace) -> None:
             lora_dropout=0.1,
             target_modules=MODULES[modules],
             batch_size=args.batch_size,
+            mini_batch_size=args.mini_batch,
+            num_negatives=negatives,
+            negatives_report=str(report) if report.is_file() else "",
+            curriculum_buckets=args.curriculum,
             learning_rate=float(lr),
             warmup_ratio=0.05,
             epochs=float(epochs),
@@ -158,7 +215,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             dataloader_num_workers=args.workers,
         )
         started = time.time()
-        print(f"=== {spec}: {pairs} pairs, ~{steps} steps", flush=True)
+        print(f"=== {spec} {args.tag}: {pairs} pairs, {negatives} negatives each, ~{steps} steps", flush=True)
         try:
             train(config)
         except Exception as exc:  # keep the other jobs of this stream going
@@ -172,7 +229,12 @@ def cmd_train(args: argparse.Namespace) -> None:
             "lr": float(lr),
             "epochs": float(epochs),
             "modules": modules,
-            "pairs": pairs,
+            "tag": args.tag,
+            "negatives": negatives,
+            "mini_batch": args.mini_batch,
+            "curriculum": args.curriculum,
+            "candidates_per_anchor": [r["candidates_per_anchor"] for r in record["ranks"]],
+            "pairs": record["data"]["train_pairs"],
             "steps": record["steps"],
             "seconds": record["seconds"],
             "pairs_per_s": round(record["steps"] * args.batch_size / max(record["seconds"], 1e-9), 1),
@@ -277,6 +339,21 @@ def main() -> None:
     train.add_argument("--max-seq-length", type=int, default=256)
     train.add_argument("--evals", type=int, default=4, help="dev evaluations per run")
     train.add_argument("--workers", type=int, default=-1)
+    train.add_argument(
+        "--mini-batch", type=int, default=0, help="cached loss (GradCache) with this many texts per pass"
+    )
+    train.add_argument(
+        "--negatives",
+        type=int,
+        default=None,
+        help="hard negatives per pair (default: as the folder was mined)",
+    )
+    train.add_argument("--curriculum", type=int, default=0, help="easy-to-hard buckets (0: off)")
+    train.add_argument("--tag", default="", help="suffix of the run directory")
+    negatives = sub.add_parser("negatives", help="mine hard negatives / consistency-filter one folder")
+    negatives.add_argument("data", help="a folder under the prepared corpus, e.g. python")
+    negatives.add_argument("--name", default="", help="the derived folder (default: named by the settings)")
+    _hard_negatives_step().add_arguments(negatives)
     evaluate = sub.add_parser("eval")
     evaluate.add_argument(
         "--adapter", action="append", required=True, help="NAME[@TAG]=RUN_DIR (NAME base: none)"
@@ -290,7 +367,8 @@ def main() -> None:
     evaluate.add_argument("--out", default=str(RUNS / "eval.jsonl"))
     evaluate.add_argument("--device", default="cuda")
     args = parser.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train, "eval": cmd_eval}[args.command](args)
+    commands = {"prepare": cmd_prepare, "negatives": cmd_negatives, "train": cmd_train, "eval": cmd_eval}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
