@@ -188,6 +188,8 @@ def test_consistency_filter_drops_pairs_whose_positive_is_not_in_the_top_k():
     assert kept.keep.tolist() == [False] * 5 + [True] * 35
     assert kept.counts["pairs"] == 40 and kept.counts["dropped"] == 5 and kept.counts["kept"] == 35
     assert consistency_keep(np.array([1, 50]), k=0).keep.all()  # 0: off
+    at_k = consistency_keep(np.array([1, 2, 7, 60, 5000]), k=0).counts["kept_at_k"]
+    assert (at_k["1"], at_k["2"], at_k["5"], at_k["10"], at_k["100"], at_k["1000"]) == (1, 2, 2, 3, 4, 4)
     with pytest.raises(ValueError, match="consistency k"):
         consistency_keep(np.array([1]), k=-1)
 

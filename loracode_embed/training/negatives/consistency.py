@@ -20,6 +20,9 @@ import torch
 
 from loracode_embed.training.negatives.search import search_neighbours
 
+#: The k values whose kept-pair counts every report lists (``kept_at_k``).
+RANK_CUTS = (1, 2, 5, 10, 20, 50, 100, 1000)
+
 
 @dataclass
 class Consistency:
@@ -46,6 +49,8 @@ def consistency_keep(positive_ranks: np.ndarray, k: int) -> Consistency:
         "dropped": int(len(ranks) - keep.sum()),
         "positive_rank_1": int((ranks == 1).sum()),
         "positive_rank_median": float(np.median(ranks)) if len(ranks) else 0.0,
+        # pairs a filter at each k would keep: one mining run tells what every k costs
+        "kept_at_k": {str(at): int((ranks <= at).sum()) for at in RANK_CUTS},
     }
     return Consistency(keep, counts)
 

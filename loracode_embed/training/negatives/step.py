@@ -216,7 +216,9 @@ def build_negatives_set(
         },
         "fields": {"anchor": anchor_field, "positive": positive_field},
         "settings": settings.to_dict() if settings is not None else None,
-        "consistency": kept.counts if kept is not None else {"k": 0},
+        "consistency": (kept if kept is not None else consistency_keep(positive_ranks, 0)).counts
+        if positive_ranks is not None
+        else {"k": 0},
         "mining": mined.counts if mined is not None else None,
         "chunk_size": chunk_size,
         "batch_size": batch_size,
