@@ -58,6 +58,10 @@ def _corpus(tmp_path: Path) -> Path:
     ]
     with gzip.open(corpus / "code2code" / "advtest-python-test.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in anon)
+    # the cross-language set names query_language/code_language instead of language
+    cross = {"id": "jcs-test-0", "query": "void func() {}", "code": "void F() {}", "query_language": "java"}
+    with gzip.open(corpus / "code2code" / "advtest-java-csharp-test.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(cross) + "\n")
     return corpus
 
 
@@ -74,6 +78,7 @@ def test_packed_test_split_loads_as_preset_with_code_cut(tmp_path):
     assert info["xz_bytes"] == len(lzma.compress(data, preset=6))
     (anon_set,) = load_preset("code2code-anon-python", corpus_dir=out)
     assert len(anon_set.pairs) == 1
+    assert report["files"]["code2code/advtest-java-csharp-test.jsonl.gz"]["pairs"] == 1
     assert json.loads((out / "pack-test.json").read_text())["max_code_chars"] == 20
 
 

@@ -30,6 +30,7 @@ import shutil
 from pathlib import Path
 
 from loracode_embed.evaluation.corpus import read_shard
+from loracode_embed.jsonl import iter_objects
 
 LANGUAGES = ("python", "go", "java", "javascript", "php", "ruby")
 
@@ -93,7 +94,7 @@ def pack_tests(corpus: Path, out: Path, languages: list[str], max_code: int, adv
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         report["files"][f"code2code/{path.name}"] = {
-            "pairs": sum(1 for _ in read_shard(target)),
+            "pairs": sum(1 for _ in iter_objects(target)),  # java-csharp has no "language" field
             "bytes": target.stat().st_size,
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
         }
