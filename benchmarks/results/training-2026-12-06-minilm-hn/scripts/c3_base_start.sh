@@ -1,0 +1,7 @@
+# call 3 (carry carry/c3 = the float16 base, trainers/gpu/pack_base.py): start the orchestrator,
+# detached so that it outlives the call (the machine stays warm while calls follow each other).
+source benchmarks/results/training-2026-12-06-minilm-hn/scripts/env.sh
+rm -rf /tmp/base && cp -r carry/c3 /tmp/base
+setsid nohup python benchmarks/results/training-2026-12-06-minilm-hn/scripts/orchestrate.py \
+  > /tmp/runs/orchestrate.log 2>&1 < /dev/null &
+sleep 45; cat /tmp/runs/orchestrate.log; tail -n 3 /tmp/runs/logs/*.log; nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv
