@@ -388,3 +388,18 @@ def test_script_flags_name_the_folder_and_reach_the_step(corpus):
         assert all(s <= record["positive_score"] - 0.05 + 1e-5 for s in record["negative_scores"])
     with pytest.raises(ValueError, match="rank_max"):
         hard_negatives.settings_from_args(parser.parse_args("--rank-min 50 --rank-max 10".split()))
+
+
+def test_training_dataset_fingerprint_is_a_hash_of_its_texts():
+    # datasets would hash the Arrow table with dill (fails for pyarrow 26 on Python 3.12); ours is
+    # deterministic and changes with any text
+    from loracode_embed.training.data import to_dataset
+
+    rows = [
+        {"anchor": "a", "positive": "b", "negative_1": "c"},
+        {"anchor": "x", "positive": "y", "negative_1": "z"},
+    ]
+    first, again = to_dataset(rows), to_dataset([dict(r) for r in rows])
+    changed = to_dataset([rows[0], {**rows[1], "negative_1": "w"}])
+    assert first._fingerprint == again._fingerprint != changed._fingerprint
+    assert first.column_names == ["anchor", "positive", "negative_1"] and first[1]["negative_1"] == "z"

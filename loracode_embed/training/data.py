@@ -214,7 +214,16 @@ def to_dataset(pairs: Sequence[dict[str, str]]) -> Any:
     for i, row in enumerate(pairs):
         if list(row) != columns:
             raise ValueError(f"row {i} has columns {list(row)}, expected {columns}")
-    return datasets.Dataset.from_dict({c: [p[c] for p in pairs] for c in columns})
+    data = {c: [p[c] for p in pairs] for c in columns}
+    # The fingerprint is a hash of the texts, given here: left to `datasets`, it is a dill hash of the
+    # Arrow table, which fails with pyarrow 26 on Python 3.12 ("Can't pickle <class 'MonthDayNano'>").
+    digest = hashlib.sha256()
+    for column in columns:
+        digest.update(column.encode() + b"\0")
+        for text in data[column]:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    table = datasets.table.InMemoryTable.from_pydict(data)
+    return datasets.Dataset(table, fingerprint=digest.hexdigest()[:32])
 
 
 def file_digests(files: Sequence[Path]) -> list[dict[str, Any]]:

@@ -29,8 +29,8 @@ MINED = "{lang}-hn1r10-200m0k200"
 EPOCHS = {"python": 1, "go": 1, "java": 1, "javascript": 2, "php": 2, "ruby": 2}
 ORDER = os.environ.get("LANGS", "python,php,ruby,javascript,go,java").split(",")
 BATCH, BIG, MINI = ("32", "64", "16") if DRY else ("1024", "4096", "256")
-CACHED = ["--batch-size", BATCH, "--mini-batch", MINI, "--workers", "0" if DRY else "3"]
-MAX_RUNNING = 2 if DRY else 4
+CACHED = ["--batch-size", BATCH, "--mini-batch", MINI, "--workers", "0" if DRY else "2"]
+MAX_RUNNING = 2 if DRY else 5  # about 13 GB each: 8 ran out of the 80 GB
 
 
 def jobs(lang: str) -> list[tuple[str, list[str]]]:
@@ -52,6 +52,10 @@ def main() -> None:
         for lang in ORDER:  # mine the next language whose data and the base are here
             if lang in mined or not (CORPUS / lang).is_dir() or not Path("/tmp/base/config.json").exists():
                 continue
+            if (CORPUS / MINED.format(lang=lang) / "negatives.json").exists():  # mined by an earlier start
+                mined.add(lang)
+                pending += [(spec, flags, f"{lang}-{flags[-1]}") for spec, flags in jobs(lang)]
+                continue
             t0 = time.time()
             with open(LOGS / f"mine-{lang}.log", "w") as log:
                 rc = subprocess.call([*sweep, "negatives", lang, *MINE], stdout=log, stderr=subprocess.STDOUT)
@@ -63,6 +67,8 @@ def main() -> None:
         running = [(p, name) for p, name in running if p.poll() is None]
         while pending and len(running) < MAX_RUNNING:
             spec, flags, name = pending.pop(0)
+            if (RUNS / f"{spec.replace(':', '__')}__{flags[-1]}" / "training.json").exists():
+                continue  # finished in an earlier start
             log = open(LOGS / f"train-{name}.log", "w")
             running.append((subprocess.Popen([*sweep, "train", spec, *flags], stdout=log,
                                              stderr=subprocess.STDOUT), name))  # fmt: skip
