@@ -5,7 +5,10 @@ Models load once per test session; LoRACodeModel keeps no per-call state, so tes
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -13,6 +16,20 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TINY_BASE = FIXTURES / "tiny-roberta"
 TINY_ADAPTERS = FIXTURES / "tiny-adapters"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(relative: str) -> ModuleType:
+    """A script of the repository that is not in a package (``trainers/``, ``benchmarks/``) as a module.
+
+    Registered in ``sys.modules`` under its file name, so that pickling and dataclasses can find it.
+    """
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_adapter_specs() -> dict[str, Path]:

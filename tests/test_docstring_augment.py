@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import ast
 import gzip
-import importlib.util
 import json
 import random
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location(
-        "docstring_augment", ROOT / "trainers/data/docstring_augment.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["docstring_augment"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-augment = _load()
+augment = load_script("trainers/data/docstring_augment.py")
 
 
 def test_restored_docstring_is_the_functions_docstring():

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import ast
 import gzip
-import importlib.util
 import json
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("name_queries", ROOT / "trainers/data/name_queries.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-names = _load()
+names = load_script("trainers/data/name_queries.py")
 
 
 def test_name_words_split_snake_and_camel_case():

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_ADAPTERS, TINY_BASE
+from conftest import TINY_ADAPTERS, TINY_BASE, load_script
 
 from loracode_embed.mining.dedup import MinHasher, code_sha
 from loracode_embed.training.negatives import (
@@ -367,10 +367,8 @@ def test_cached_loss_trains_with_negatives_and_curriculum(tmp_path, corpus, mine
 
 def test_script_flags_name_the_folder_and_reach_the_step(corpus):
     import argparse
-    import sys
 
-    sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "trainers" / "data"))
-    import hard_negatives
+    hard_negatives = load_script("trainers/data/hard_negatives.py")
 
     parser = argparse.ArgumentParser()
     hard_negatives.add_arguments(parser)

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import lzma
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from loracode_embed.evaluation.presets import load_preset
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("pack_test_data", ROOT / "trainers/gpu/pack_test_data.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pack = _load()
+pack = load_script("trainers/gpu/pack_test_data.py")
 
 
 def _record(i: int, language: str, code: str) -> dict:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location(
-        "train_throughput", ROOT / "benchmarks" / "train_throughput.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_script
 
 
 def test_tiny_run_writes_a_result(tmp_path):
-    bench = _load()
+    bench = load_script("benchmarks/train_throughput.py")
     result = bench.main(["--tiny", "--steps", "2", "--device", "cpu", "--out", str(tmp_path)])
     written = json.loads((tmp_path / "train_throughput-tiny-fast-1gpu.json").read_text())
     assert written == result
@@ -30,7 +19,7 @@ def test_tiny_run_writes_a_result(tmp_path):
 
 
 def test_flop_count_of_the_unixcoder_shape():
-    bench = _load()
+    bench = load_script("benchmarks/train_throughput.py")
     args = bench.parse_args(["--shape", "unixcoder"])
     n_linear = 12 * (4 * 768 * 768 + 2 * 768 * 3072)  # 84.9M frozen Linear weights
     flops = bench.model_flops_per_pair(args)

@@ -2,11 +2,13 @@
 
 Run here (CPU), from the repository root; writes under ``--out`` (default ``carry/pack``):
 
-* ``<lang>/train-00000.jsonl.xz``: every train pair of the language, fields ``query``, ``code``,
-  ``language``, ``package`` and ``path`` (the last two for the hard-negative step's same-file guard);
+* ``<lang>/train-00000.jsonl.xz``: every train pair of the language, fields ``id``, ``query``, ``code``,
+  ``language``, ``package`` and ``path`` (``id`` for the evaluation presets and the negative draw, the
+  last two for the hard-negative step's same-file guard);
   code cut to ``--max-code-chars`` characters (MiniLM reads 256 tokens, about 700-900
   characters of code, so the cut rarely changes what the model sees) and the query to 1,000;
-* ``<lang>/valid-00000.jsonl.gz``: the first ``--max-valid`` pairs of the valid split (trainer dev set);
+* ``<lang>/valid-00000.jsonl.gz``: the first ``--max-valid`` pairs of the valid split (trainer dev set;
+  the ``mined-<lang>-valid`` preset reads it as it is);
 * ``code2code/train-00000.jsonl.xz``: CodeXGLUE Java<->C# train in both directions, the anonymised Java
   of each train pair -> its C#, and anonymised -> original functions drawn from every language's *train*
   split (``--anon-per-language``), shuffled;
@@ -59,8 +61,9 @@ def trim(record: dict, max_code: int) -> dict:
         "code": record["code"][:max_code],
         "language": record["language"],
     }
-    # where the function lives: the hard-negative step never takes a negative from the positive's file
-    trimmed.update({k: record[k] for k in ("package", "path") if k in record})
+    # id: the mined-<lang>-valid preset needs it (and the negative draw keys on it); package and path:
+    # the hard-negative step never takes a negative from the positive's file
+    trimmed.update({k: record[k] for k in ("id", "package", "path") if k in record})
     return trimmed
 
 

@@ -1,6 +1,7 @@
 """Copy a language's packed valid split into the eval corpus, with the ``id`` the presets need.
 
-The training packs keep only query, code, language, package and path; ``mined-<lang>-valid`` reads
+The packs of this session kept only query, code, language, package and path (``pack_training_data.py``
+keeps ``id`` since, so a later session needs no such step); ``mined-<lang>-valid`` reads
 ``<corpus>/<lang>/valid-*.jsonl.gz`` records with an ``id`` too: ``<lang>-valid-<line>``.
 
     python valid_for_eval.py /tmp/corpus /tmp/evalcorpus python go
