@@ -350,6 +350,33 @@ def test_bf16_training_step_runs_through_the_fused_layers(tmp_path, data):
     assert any(float(g.abs().max()) > 0 for g in grads)
 
 
+def test_init_adapter_starts_from_the_saved_weights(tmp_path, data):
+    """A second stage: the run's LoRA weights start as the saved adapter's; a shape mismatch is refused."""
+    import torch
+
+    from loracode_embed.training.runner import load_model
+
+    source, _, _ = load_model(_config(tmp_path, data, fused_lora=False), "cpu")
+    with torch.no_grad():
+        for name, param in source.named_parameters():
+            if "lora_" in name:
+                param.normal_()
+    saved = tmp_path / "stage1"
+    source[0].model.save_pretrained(os.fspath(saved))  # PEFT's files: adapter_config.json + safetensors
+    expected = {n: p.detach().clone() for n, p in source.named_parameters() if "lora_" in n}
+    second, _, _ = load_model(_config(tmp_path, data, fused_lora=False, init_adapter=os.fspath(saved)), "cpu")
+    got = {n: p for n, p in second.named_parameters() if "lora_" in n}
+    assert got.keys() == expected.keys()
+    assert all(torch.equal(got[n], expected[n]) for n in got)
+    fused, _, _ = load_model(_config(tmp_path, data, init_adapter=os.fspath(saved)), "cpu")
+    lora_b = [p for n, p in fused.named_parameters() if "lora_B" in n]
+    assert lora_b and all(float(p.detach().abs().max()) > 0 for p in lora_b)  # a fresh LoRA has B = 0
+    with pytest.raises(ValueError, match=r"does not fit this run's LoRA: r: adapter 4, run 8"):
+        load_model(_config(tmp_path, data, lora_r=8, init_adapter=os.fspath(saved)), "cpu")
+    with pytest.raises(ValueError, match=r"init_adapter=.* has no adapter_config.json"):
+        _config(tmp_path, data, init_adapter=os.fspath(tmp_path / "missing")).validate()
+
+
 def test_base_dropout_and_fused_lora_settings(tmp_path, data):
     import torch
 

@@ -191,6 +191,15 @@ class TrainConfig:
         ),
     )
 
+    init_adapter: str = field(
+        default="",
+        metadata=_help(
+            "A trained adapter directory (adapter_config.json + adapter_model.safetensors) whose LoRA "
+            "weights start this run instead of fresh ones: a second stage, e.g. hard negatives on top "
+            "of a shipped adapter. Its r, alpha and target modules must match this run's."
+        ),
+    )
+
     # --- loss and batches
     batch_size: int = field(
         default=64,
@@ -408,6 +417,13 @@ class TrainConfig:
             raise ValueError(
                 "negatives_field must name the record field of the negatives (num_negatives > 0)"
             )
+        if self.init_adapter:
+            for needed in ("adapter_config.json", "adapter_model.safetensors"):
+                if not (Path(self.init_adapter) / needed).is_file():
+                    raise ValueError(
+                        f"init_adapter={self.init_adapter!r} has no {needed} (a PEFT adapter directory "
+                        "in safetensors is needed)"
+                    )
         if self.batch_size < 2:
             raise ValueError("batch_size must be at least 2: in-batch negatives need other pairs")
         if self.max_steps == 0 and self.epochs <= 0:

@@ -129,7 +129,9 @@ def _data_files(config: TrainConfig) -> tuple[list[Path], list[Path]]:
 
 
 def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tuple[Any, Path, list[str]]:
-    """The SentenceTransformer with a fresh LoRA adapter, its base path and the LoRA target modules.
+    """The SentenceTransformer with a LoRA adapter, its base path and the LoRA target modules.
+
+    The adapter is fresh, or starts from ``init_adapter``'s weights.
 
     The frozen base is stored in bf16 when ``base_dtype`` says so (or ``auto`` with bf16 training on a
     GPU): its matmuls run in bf16 under autocast either way, and bf16 storage halves weight traffic.
@@ -189,6 +191,10 @@ def load_model(config: TrainConfig, device: str, precision: str = "fp32") -> tup
         raise ValueError(
             f"target_modules={targets} do not fit {model_type} model {base_path}: {exc}"
         ) from exc
+    if config.init_adapter:
+        from loracode_embed.training.init_adapter import load_init_adapter
+
+        load_init_adapter(model[0].model, config.init_adapter, config.lora_r, config.lora_alpha, targets)
     for param in model.parameters():
         if param.requires_grad and param.dtype != torch.float32:
             param.data = param.data.float()
@@ -501,6 +507,11 @@ def provenance(
         "best_metric": state.best_metric,
         "evaluations": evals,
         "resumed_from": resume_from,
+        "init_adapter": (
+            file_digests([Path(run.config.init_adapter) / "adapter_model.safetensors"])[0]
+            if run.config.init_adapter
+            else None
+        ),
         "world_size": run.trainer.args.world_size,
         "ranks": ranks,
         "device": run.extra.get("device"),

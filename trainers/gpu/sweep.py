@@ -205,6 +205,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             num_negatives=negatives,
             negatives_report=str(report) if report.is_file() else "",
             curriculum_buckets=args.curriculum,
+            init_adapter=args.init_adapter,
             learning_rate=float(lr),
             warmup_ratio=0.05,
             epochs=float(epochs),
@@ -233,6 +234,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             "negatives": negatives,
             "mini_batch": args.mini_batch,
             "curriculum": args.curriculum,
+            "init_adapter": args.init_adapter,
             "candidates_per_anchor": [r["candidates_per_anchor"] for r in record["ranks"]],
             "pairs": record["data"]["train_pairs"],
             "steps": record["steps"],
@@ -350,6 +352,9 @@ def main() -> None:
     )
     train.add_argument("--curriculum", type=int, default=0, help="easy-to-hard buckets (0: off)")
     train.add_argument("--tag", default="", help="suffix of the run directory")
+    train.add_argument(
+        "--init-adapter", default="", help="start from this trained adapter's weights (a second stage)"
+    )
     negatives = sub.add_parser("negatives", help="mine hard negatives / consistency-filter one folder")
     negatives.add_argument("data", help="a folder under the prepared corpus, e.g. python")
     negatives.add_argument("--name", default="", help="the derived folder (default: named by the settings)")
