@@ -137,7 +137,9 @@ def test_token_budget_and_padding_give_the_vectors_of_item_batches(dtype, monkey
     monkeypatch.setattr(batching, "PAD_MULTIPLE", 16)
     shapes = []
     real = model._forward
-    monkeypatch.setattr(model, "_forward", lambda inputs: shapes.append(inputs["input_ids"].shape) or real(inputs))
+    monkeypatch.setattr(
+        model, "_forward", lambda inputs: shapes.append(inputs["input_ids"].shape) or real(inputs)
+    )
     after = model.encode_code(texts, languages=languages, batch_size=4)
     assert max(rows for rows, _ in shapes) > 4  # short texts: more rows than batch_size, in fewer batches
     assert all(rows * width <= 4 * model.max_seq_length and width % 16 == 0 for rows, width in shapes)

@@ -39,13 +39,18 @@ def test_web_query_is_short_lower_case_and_from_the_sentence():
 
 def test_query_only_keeps_code_and_fraction_is_respected():
     pairs = [
-        {"query": f"Compute value number {i}.", "code": f"def f{i}(x):\n    return x + {i}"}
+        {
+            "query": f"Compute value number {i}.",
+            "code": f"def f{i}(x):\n    return x + {i}",
+            "path": f"m{i}.py",
+        }
         for i in range(400)
     ]
     out = list(augment.augment_pairs(iter(pairs), fraction=0.5, seed=0, restore=False))
     rewritten = [p for p, flag in out if flag]
     assert 150 < len(rewritten) < 250
     assert [p["code"] for p, _ in out] == [p["code"] for p in pairs]
+    assert [p["path"] for p, _ in out] == [p["path"] for p in pairs]  # fields the miner's guards read
     with pytest.raises(ValueError, match="fraction"):
         list(augment.augment_pairs(iter(pairs), fraction=1.5, seed=0))
 
@@ -72,5 +77,11 @@ def test_cli_writes_pairs_and_staqc_positives(tmp_path):
         == 0
     )
     rows = [json.loads(line) for line in gzip.open(output, "rt")]
-    assert len(rows) == 21 and rows[-1] == {"query": "How to add?", "code": "a + b", "language": "python"}
+    assert len(rows) == 21 and rows[-1] == {
+        "query": "How to add?",
+        "code": "a + b",
+        "language": "python",
+        "package": "staqc",
+        "path": "0",
+    }
     assert all('"""' in r["code"] for r in rows[:20])

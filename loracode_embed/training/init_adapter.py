@@ -27,7 +27,9 @@ def check_fits(saved: dict[str, Any], r: int, alpha: int, targets: Sequence[str]
         if saved.get(key) != want
     ]
     if set(saved.get("target_modules") or []) != set(targets):
-        out.append(f"target_modules: adapter {sorted(saved.get('target_modules') or [])}, run {sorted(targets)}")
+        out.append(
+            f"target_modules: adapter {sorted(saved.get('target_modules') or [])}, run {sorted(targets)}"
+        )
     return out
 
 

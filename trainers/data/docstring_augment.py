@@ -98,6 +98,7 @@ def augment_pairs(
     """Yield each pair, rewritten to web style with probability ``fraction``; the flag says whether it was.
 
     With ``restore=False`` only the query is rewritten and the code stays as mined (no docstring).
+    The pair's other fields (``id``, ``package``, ``path``) are kept: the hard-negative guards need them.
     """
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be within [0, 1], got {fraction!r}")
@@ -107,17 +108,28 @@ def augment_pairs(
             code = restore_docstring(pair["code"], pair["query"]) if restore else pair["code"]
             query = web_query(pair["query"], rng)
             if code is not None and len(query.split()) >= 2:
-                yield {"query": query, "code": code, "language": "python"}, True
+                yield {**pair, "query": query, "code": code, "language": "python"}, True
                 continue
-        yield {"query": pair["query"], "code": pair["code"], "language": "python"}, False
+        yield {**pair, "language": "python"}, False
 
 
 def staqc_pairs(path: Path) -> list[dict[str, str]]:
-    """The label-1 (question title, snippet) pairs of a StaQC file."""
+    """The label-1 (question title, snippet) pairs of a StaQC file.
+
+    Each gets ``package`` ``staqc`` and ``path`` the row's ``idx`` (its position without one): the fields
+    the hard-negative miner's same-file guard reads. Snippets of one question share its title, and the
+    miner's same-query guard keeps them from being each other's negatives.
+    """
     rows = json.loads(path.read_text(encoding="utf-8"))
     return [
-        {"query": row["doc"], "code": row["code"], "language": "python"}
-        for row in rows
+        {
+            "query": row["doc"],
+            "code": row["code"],
+            "language": "python",
+            "package": "staqc",
+            "path": str(row.get("idx", position)),
+        }
+        for position, row in enumerate(rows)
         if int(row.get("label", 0)) == 1 and row["doc"].strip() and row["code"].strip()
     ]
 
