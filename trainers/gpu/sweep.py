@@ -123,7 +123,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):
         print(
             folder.name,
-            {f.name: len(_read(f)) for f in sorted(folder.iterdir())},
+            {f.name: len(_read(f)) for f in sorted(folder.glob("*.jsonl*"))},
             flush=True,
         )
 
