@@ -12,7 +12,8 @@ float16 (the bundle ships float16; loading computes in the model's dtype), and `
 trainer's record. Its provenance goes into the manifest: data files with sha256, steps, epochs, the
 training config, LoRA settings, dev metric, git commit, library versions, plus the packed corpus shards
 (``--pack``). ``--metrics`` adds the adapter's rows of a ``sweep.py eval`` results file (label
-``NAME@RUN`` or ``NAME``) as its test metrics.
+``NAME@RUN`` or ``NAME``, or the adapter's run folder) as its test metrics. ``--keep-others`` replaces
+only the named adapters and keeps the rest of the current bundle.
 
 Only adapters trained by the recipes in ``trainers/`` belong here: never ship untrained adapters.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,24 @@ def provenance(folder: Path, pack: dict[str, Any] | None) -> dict[str, Any]:
         "versions": record["versions"],
         "base_sha256_trained_on": record["base"]["sha256"],
     }
+    negatives = data.get("negatives")
+    if negatives:  # trained with mined hard negatives: how they were mined, and from what
+        report = negatives["report"]
+        out["hard_negatives"] = {
+            "settings": report["settings"],
+            "consistency_k": report["consistency"]["k"],
+            "mined_with": report["model"],
+            "source_train_files": [
+                {"file": Path(f["path"]).name, "sha256": f["sha256"]} for f in report["source"]["train_files"]
+            ],
+            "mined_train_files": [
+                {"file": f["file"], "sha256": f["sha256"]} for f in report["output"]["train_files"]
+            ],
+            "pairs_without_negative": report["mining"]["pairs_short"],
+            "report_sha256": negatives["sha256"],
+        }
+    if record.get("init_adapter"):  # a second stage: the adapter it started from
+        out["init_adapter"] = record["init_adapter"]
     if pack is not None:
         out["corpus_manifest_sha256"] = pack["corpus_manifest_sha256"]
         out["packed_shards"] = {
@@ -84,14 +104,34 @@ def provenance(folder: Path, pack: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def float16_copy(folder: Path, scratch: Path) -> Path:
+    """``folder``'s adapter with its weights cast to float16 (as shipped), in ``scratch``."""
+    from safetensors.torch import load_file, save_file
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    weights = load_file(str(folder / "adapter_model.safetensors"))
+    save_file(
+        {k: v.half() if v.is_floating_point() else v for k, v in weights.items()},
+        str(scratch / "adapter_model.safetensors"),
+    )
+    shutil.copy(folder / "adapter_config.json", scratch / "adapter_config.json")
+    return scratch
+
+
 def metrics(rows: list[dict[str, Any]], name: str, folder: Path) -> dict[str, Any]:
-    """Test metrics of the adapter from ``sweep.py eval`` rows (``label`` NAME or NAME@RUN)."""
+    """Test metrics of the adapter from evaluation rows: ``label`` NAME or NAME@RUN (``sweep.py eval``),
+    or ``run`` the adapter's own folder, as a session's evaluation records it."""
     run = folder.name if folder.name != "adapter" else folder.parent.name
     labels = {name, f"{name}@{run}"}
+
+    def own_run(row: dict[str, Any]) -> bool:
+        evaluated = Path(row.get("run") or "")
+        return (evaluated.parent.name if evaluated.name == "adapter" else evaluated.name) == run
+
     return {
         row["preset"]: {k: round(row[k], 4) for k in ("mrr", "ndcg@10", "recall@1", "recall@10")}
         for row in rows
-        if row.get("label") in labels
+        if row.get("label") in labels or own_run(row)
     }
 
 
@@ -103,6 +143,11 @@ def main() -> None:
     parser.add_argument("--metrics", type=Path, help="sweep.py eval results (JSON lines)")
     parser.add_argument("--pack", type=Path, help="pack.json of trainers/gpu/pack_training_data.py")
     parser.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
+    parser.add_argument(
+        "--keep-others",
+        action="store_true",
+        help="adapters not named by --adapter stay as they are in --out (files, provenance, metrics)",
+    )
     args = parser.parse_args()
     rows = (
         [json.loads(line) for line in args.metrics.read_text().splitlines() if line.strip()]
@@ -111,11 +156,22 @@ def main() -> None:
     )
     pack = json.loads(args.pack.read_text()) if args.pack else None
     adapters: dict[str, Any] = {}
+    named = {item.split("=", 1)[0] for item in args.adapter}
+    if args.keep_others:
+        current = json.loads((args.out / "loracode.json").read_text(encoding="utf-8"))["adapters"]
+        for name, entry in current.items():
+            if name not in named:
+                adapters[name] = {
+                    "path": str(args.out / entry["path"]),
+                    "provenance": entry["provenance"],
+                    "metrics": entry["metrics"],
+                }
+    scratch = Path(tempfile.mkdtemp(prefix="bundle-fp16-"))
     for item in args.adapter:
         name, folder = item.split("=", 1)
         path = Path(folder)
         adapters[name] = {
-            "path": str(path),
+            "path": str(float16_copy(path, scratch / name)),
             "provenance": provenance(path, pack),
             "metrics": metrics(rows, name, path),
         }
@@ -130,6 +186,7 @@ def main() -> None:
     model.save_pretrained(staging)
     shutil.rmtree(args.out, ignore_errors=True)
     staging.rename(args.out)
+    shutil.rmtree(scratch, ignore_errors=True)
     print(f"wrote {args.out}: adapters {model.adapters or '(none)'}")
 
 

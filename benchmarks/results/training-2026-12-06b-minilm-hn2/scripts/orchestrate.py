@@ -29,7 +29,8 @@ SOURCE = {"python": "python-webq"}  # v1's Python set; the others train on <lang
 V1_LR = {"python": "1e-3", "go": "2e-3", "java": "2e-3", "javascript": "2e-3", "php": "2e-3", "ruby": "2e-3"}
 V1_EPOCHS = {"python": 2, "go": 1, "java": 1, "javascript": 2, "php": 2, "ruby": 2}
 ORDER = os.environ.get("LANGS", "php,ruby,javascript,python,go,java").split(",")
-MAX_RUNNING = 2 if DRY else 14
+MAX_RUNNING = int(os.environ.get("MAX_RUNNING", 2 if DRY else 14))
+TAGS = ("S", "H", "S2")  # the order runs start in
 COMMON = ["--workers", "0", "--batch-size", "16"] if DRY else ["--workers", "1", "--batch-size", "256"]
 MINE = ["--num-negatives", "1", "--rank-min", "10", "--rank-max", "100", "--margin", "0",
         "--consistency-k", "0", "--dtype", "float32" if DRY else "bfloat16", "--batch-size", "512"]  # fmt: skip
@@ -72,6 +73,7 @@ def main() -> None:
             done.add(lang)
             if (CORPUS / mined(lang) / "negatives.json").exists():
                 pending += [(spec, flags, f"{lang}-{flags[-1]}") for spec, flags in jobs(lang)]
+                pending.sort(key=lambda job: TAGS.index(job[1][-1]))
             break  # one language at a time, then start what can start
         running = [(p, name) for p, name in running if p.poll() is None]
         while pending and len(running) < MAX_RUNNING:
