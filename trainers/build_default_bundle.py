@@ -29,6 +29,7 @@ from typing import Any
 
 from loracode_embed import LoRACodeModel
 from loracode_embed.loading import DEFAULT_BUNDLE
+from loracode_embed.manifest import Manifest
 
 _CONFIG_KEYS = (
     "batch_size",
@@ -158,13 +159,12 @@ def main() -> None:
     adapters: dict[str, Any] = {}
     named = {item.split("=", 1)[0] for item in args.adapter}
     if args.keep_others:
-        current = json.loads((args.out / "loracode.json").read_text(encoding="utf-8"))["adapters"]
-        for name, entry in current.items():
+        for name, entry in Manifest.load(args.out).adapters.items():
             if name not in named:
                 adapters[name] = {
-                    "path": str(args.out / entry["path"]),
-                    "provenance": entry["provenance"],
-                    "metrics": entry["metrics"],
+                    "path": str(args.out / entry.path),
+                    "provenance": entry.provenance,
+                    "metrics": entry.metrics,
                 }
     scratch = Path(tempfile.mkdtemp(prefix="bundle-fp16-"))
     for item in args.adapter:
